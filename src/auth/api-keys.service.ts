@@ -1,0 +1,129 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { NotFoundError } from '../common/errors';
+import { EventStore } from '../ledger/event-store';
+import type { Principal, Role } from './roles';
+import type { SqlExecutor } from '../ledger/sql-executor';
+
+const KEY_PATTERN = /^clk_([0-9a-f]{32})_([A-Za-z0-9_-]{43})$/;
+
+export function hashKey(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+function sameHash(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'hex');
+  const y = Buffer.from(b, 'hex');
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export const ENV_ADMIN_ID = '00000000-0000-4000-8000-000000000000';
+
+export interface ApiKeyView {
+  id: string;
+  name: string;
+  role: Role;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+/**
+ * API keys: `clk_<id>_<secret>`. Only a SHA-256 of the whole key is stored (keys are 256-bit
+ * random, so a slow hash adds nothing); the id inside the key finds the row, and the hashes
+ * are compared in constant time. Every request reads the row, so revocation is immediate,
+ * in every process.
+ */
+@Injectable()
+export class ApiKeysService implements OnApplicationBootstrap {
+  private readonly logger = new Logger('ApiKeys');
+  private readonly envAdminHash: string | null;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly ds: DataSource,
+    private readonly store: EventStore,
+  ) {
+    this.envAdminHash = config.adminApiKey ? hashKey(config.adminApiKey) : null;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.envAdminHash) return;
+    const key = await this.store.transaction(async (tx) => {
+      const admin = await tx.get(`SELECT id FROM api_keys WHERE role = 'admin' AND revoked_at IS NULL LIMIT 1`);
+      if (admin) return null;
+      const created = newKey();
+      await tx.run('INSERT INTO api_keys (id, name, role, key_hash, created_at) VALUES (?, ?, ?, ?, ?)', [
+        created.id, 'initial admin', 'admin', hashKey(created.key), new Date().toISOString(),
+      ]);
+      return created.key;
+    });
+    if (key) {
+      // Printed once, on stdout and not through the logger, so it never lands in structured logs.
+      process.stdout.write(
+        `\n  No ADMIN_API_KEY was set, so claim-ledger made an admin key. It is shown only this once:\n\n    ${key}\n\n` +
+          `  Store it now; only its hash is kept. Create other keys with POST /api/api-keys.\n\n`,
+      );
+    }
+  }
+
+  async authenticate(presented: string): Promise<Principal | null> {
+    const presentedHash = hashKey(presented);
+    if (this.envAdminHash && sameHash(presentedHash, this.envAdminHash)) {
+      return { id: ENV_ADMIN_ID, name: 'ADMIN_API_KEY', role: 'admin' };
+    }
+    const m = KEY_PATTERN.exec(presented);
+    if (!m) return null;
+    const id = formatUuid(m[1]);
+    const rows: Array<{ id: string; name: string; role: Role; key_hash: string }> = await this.ds.query(
+      'SELECT id, name, role, key_hash FROM api_keys WHERE id = ? AND revoked_at IS NULL',
+      [id],
+    );
+    const row = rows[0];
+    if (!row || !sameHash(presentedHash, row.key_hash)) return null;
+    return { id: row.id, name: row.name, role: row.role };
+  }
+
+  async create(
+    name: string,
+    role: Role,
+    inSameTransaction?: (tx: SqlExecutor, view: ApiKeyView) => Promise<void>,
+  ): Promise<ApiKeyView & { key: string }> {
+    const created = newKey();
+    const createdAt = new Date().toISOString();
+    await this.store.transaction(async (tx) => {
+      await inSameTransaction?.(tx, { id: created.id, name, role, createdAt, revokedAt: null });
+      await tx.run('INSERT INTO api_keys (id, name, role, key_hash, created_at) VALUES (?, ?, ?, ?, ?)', [
+        created.id, name, role, hashKey(created.key), createdAt,
+      ]);
+    });
+    return { id: created.id, name, role, createdAt, revokedAt: null, key: created.key };
+  }
+
+  async revoke(id: string): Promise<void> {
+    const changed = await this.store.transaction(async (tx) => {
+      const row = await tx.get<{ revoked_at: string | null }>('SELECT revoked_at FROM api_keys WHERE id = ?', [id]);
+      if (!row) return false;
+      if (!row.revoked_at) await tx.run('UPDATE api_keys SET revoked_at = ? WHERE id = ?', [new Date().toISOString(), id]);
+      return true;
+    });
+    if (!changed) throw new NotFoundError(`no API key with id ${id}`, 'id');
+  }
+
+  async list(): Promise<ApiKeyView[]> {
+    const rows: Array<{ id: string; name: string; role: Role; created_at: string; revoked_at: string | null }> =
+      await this.ds.query('SELECT id, name, role, created_at, revoked_at FROM api_keys ORDER BY created_at');
+    return rows.map((r) => ({ id: r.id, name: r.name, role: r.role, createdAt: r.created_at, revokedAt: r.revoked_at }));
+  }
+}
+
+function newKey(): { id: string; key: string } {
+  const id = randomUUID();
+  const secret = randomBytes(32).toString('base64url');
+  return { id, key: `clk_${id.replace(/-/g, '')}_${secret}` };
+}
+
+function formatUuid(hex: string): string {
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}

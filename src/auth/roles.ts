@@ -1,0 +1,25 @@
+import { SetMetadata } from '@nestjs/common';
+
+export type Role = 'admin' | 'checker' | 'viewer';
+export const ROLES: readonly Role[] = ['admin', 'checker', 'viewer'];
+const RANK: Record<Role, number> = { viewer: 1, checker: 2, admin: 3 };
+
+/** admin ⊃ checker ⊃ viewer. */
+export function roleSatisfies(held: Role, needed: Role): boolean {
+  return RANK[held] >= RANK[needed];
+}
+
+/** What a route needs: a role, "read" (viewer unless PUBLIC_READ), or "public" (no key at all). */
+export type Access = Role | 'read' | 'public';
+export const ACCESS_KEY = 'claim-ledger:access';
+export const RequireAccess = (access: Access) => SetMetadata(ACCESS_KEY, access);
+export const Public = () => RequireAccess('public');
+export const ReadAccess = () => RequireAccess('read');
+export const CheckerOnly = () => RequireAccess('checker');
+export const AdminOnly = () => RequireAccess('admin');
+
+export interface Principal {
+  id: string;
+  name: string;
+  role: Role;
+}

@@ -1,0 +1,81 @@
+import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { CheckerOnly, ReadAccess } from '../auth/roles';
+import { defined } from '../common/dto';
+import { idempotencyRecord, type IdempotentRequest } from '../common/idempotency.interceptor';
+import { requestMetadata } from '../common/request-context';
+import { RequestValidationError } from '../common/request-validation.error';
+import { assertUuid } from '../common/validation';
+import type { ClaimRecordedData } from '../ledger/event-catalogue';
+import { ClaimViewQueryDto, CreateClaimDto, ListClaimsQueryDto } from './claim.dto';
+import { ClaimsService } from './claims.service';
+
+@Controller('api/claims')
+export class ClaimsController {
+  constructor(private readonly claims: ClaimsService) {}
+
+  @Post()
+  @CheckerOnly()
+  @HttpCode(201)
+  async create(@Body() dto: CreateClaimDto, @Req() req: IdempotentRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    const { answer, location } = await this.claims.record(toClaimData(dto), requestMetadata(req), (respond) =>
+      idempotencyRecord(req, respond),
+    );
+    reply.header('location', location);
+    reply.header('etag', `"${answer.version}"`);
+    return answer;
+  }
+
+  @Get()
+  @ReadAccess()
+  list(@Query() query: ListClaimsQueryDto) {
+    return this.claims.list(query);
+  }
+
+  @Get(':id')
+  @ReadAccess()
+  async view(@Param('id') id: string, @Query() query: ClaimViewQueryDto, @Res({ passthrough: true }) reply: FastifyReply) {
+    const view = await this.claims.view(assertUuid(id, 'id'), query.asOf);
+    reply.header('etag', `"${view.version}"`);
+    return view;
+  }
+
+  @Get(':id/events')
+  @ReadAccess()
+  @Header('cache-control', 'no-cache')
+  async events(@Param('id') id: string) {
+    return { items: await this.claims.events(assertUuid(id, 'id')) };
+  }
+}
+
+/** The claim as it will be recorded: plain data, no undefined members, topics and scope explicit. */
+export function toClaimData(dto: CreateClaimDto): ClaimRecordedData {
+  const scope = dto.scope
+    ? defined({
+        places: dto.scope.places.map((p) => defined({ name: p.name, lat: p.lat, lon: p.lon, radiusKm: p.radiusKm })),
+        indicators: [...dto.scope.indicators],
+        from: dto.scope.from,
+        until: dto.scope.until,
+        expectation: dto.scope.expectation,
+      })
+    : null;
+  if (scope) {
+    if (scope.until && Date.parse(scope.until) <= Date.parse(scope.from)) {
+      throw RequestValidationError.field('scope.until', 'scope.until must be later than scope.from');
+    }
+    scope.places.forEach((p, i) => {
+      if ((p.lat === undefined) !== (p.lon === undefined)) {
+        throw RequestValidationError.field(`scope.places.${i}`, 'give both lat and lon, or neither');
+      }
+    });
+  }
+  return {
+    kind: dto.kind,
+    statement: dto.statement,
+    speaker: defined({ name: dto.speaker.name, affiliation: dto.speaker.affiliation }),
+    madeAt: dto.madeAt,
+    source: defined({ url: dto.source.url, publisher: dto.source.publisher, publishedAt: dto.source.publishedAt }),
+    topics: [...(dto.topics ?? [])],
+    scope,
+  };
+}

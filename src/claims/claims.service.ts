@@ -1,0 +1,136 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { NotFoundError } from '../common/errors';
+import { RequestValidationError } from '../common/request-validation.error';
+import { EventStore } from '../ledger/event-store';
+import { claimStreamId, evidenceStreamId, type ClaimRecordedData, type EventMetadata } from '../ledger/event-catalogue';
+import type { AppendResult, IdempotencyRecord, StoredResponse } from '../ledger/event-store.types';
+import { LedgerReader } from '../ledger/ledger-reader';
+import { decideClaim, foldClaim, initialClaimState } from './claim.decider';
+import { buildClaimView, type ClaimView } from './claim-view';
+import type { ListClaimsQueryDto } from './claim.dto';
+import { normalizeText } from '../projections/claims.projector';
+
+export interface RecordClaimAnswer {
+  id: string;
+  kind: string;
+  version: number;
+  status: 'unverified';
+  position: number;
+}
+
+export interface ClaimListItem {
+  id: string;
+  kind: string;
+  statement: string;
+  speaker: { name: string; affiliation?: string };
+  madeAt: string;
+  source: unknown;
+  topics: string[];
+  status: string;
+  version: number;
+  position: number;
+  recordedAt: string;
+  updatedAt: string;
+}
+
+@Injectable()
+export class ClaimsService {
+  constructor(
+    private readonly store: EventStore,
+    private readonly reader: LedgerReader,
+    private readonly ds: DataSource,
+  ) {}
+
+  async record(
+    claim: ClaimRecordedData,
+    metadata: EventMetadata,
+    idempotency?: (respond: (r: AppendResult) => StoredResponse) => IdempotencyRecord | undefined,
+  ): Promise<{ answer: RecordClaimAnswer; location: string }> {
+    const id = randomUUID();
+    const events = decideClaim({ type: 'RecordClaim', claim }, initialClaimState);
+    const location = `/api/claims/${id}`;
+    const answerOf = (r: AppendResult): RecordClaimAnswer => ({ id, kind: claim.kind, version: r.version, status: 'unverified', position: r.position });
+    const result = await this.store.append({
+      streamId: claimStreamId(id),
+      expectedVersion: 0,
+      events,
+      metadata,
+      idempotency: idempotency?.((r) => ({ status: 201, body: answerOf(r), headers: { location } })),
+    });
+    return { answer: answerOf(result), location };
+  }
+
+  async exists(claimId: string): Promise<number> {
+    const version = await this.reader.streamVersion(claimStreamId(claimId));
+    if (version === 0) throw new NotFoundError(`no claim with id ${claimId}`, 'id');
+    return version;
+  }
+
+  /** The claim as the ledger knows it now, or as it knew it at `asOf` (recorded time). */
+  async view(claimId: string, asOf?: string): Promise<ClaimView> {
+    const cut = asOf ? new Date(asOf).toISOString() : undefined;
+    const claimEvents = await this.reader.readStream(claimStreamId(claimId), { recordedAtOrBefore: cut });
+    const state = foldClaim(claimEvents);
+    if (!state.exists) {
+      throw new NotFoundError(asOf ? `claim ${claimId} was not recorded yet at ${asOf}` : `no claim with id ${claimId}`, 'id');
+    }
+    const evidenceIds = Object.keys(state.seen);
+    const streams = await this.reader.readStreams(evidenceIds.map(evidenceStreamId), { recordedAtOrBefore: cut });
+    const byEvidence = new Map<string, typeof claimEvents>();
+    for (const id of evidenceIds) byEvidence.set(id, streams.get(evidenceStreamId(id)) ?? []);
+    return buildClaimView(claimId, claimEvents, byEvidence)!;
+  }
+
+  async events(claimId: string) {
+    const events = await this.reader.readStream(claimStreamId(claimId));
+    if (events.length === 0) throw new NotFoundError(`no claim with id ${claimId}`, 'id');
+    return events;
+  }
+
+  /** Newest first, keyset-paginated on the log position, so concurrent writes never shift a page. */
+  async list(q: ListClaimsQueryDto): Promise<{ items: ClaimListItem[]; nextCursor: string | null }> {
+    const limit = q.limit ?? 50;
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (q.kind) (where.push('c.kind = ?'), params.push(q.kind));
+    if (q.status) (where.push('c.status = ?'), params.push(q.status));
+    if (q.speaker) (where.push('c.speaker_norm = ?'), params.push(normalizeText(q.speaker)));
+    if (q.q) (where.push(`c.statement_norm LIKE ? ESCAPE '\\'`), params.push(`%${normalizeText(q.q).replace(/[\\%_]/g, (m) => '\\' + m)}%`));
+    if (q.topic) (where.push('c.id IN (SELECT claim_id FROM claim_topics WHERE topic_norm = ?)'), params.push(normalizeText(q.topic)));
+    if (q.cursor) (where.push('c.position < ?'), params.push(decodeCursor(q.cursor)));
+    const sql =
+      'SELECT c.id, c.position, c.status, c.version, c.recorded_at, c.updated_at, c.summary FROM claims c' +
+      (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
+      ' ORDER BY c.position DESC LIMIT ?';
+    const rows: Array<{ id: string; position: number; status: string; version: number; recorded_at: string; updated_at: string; summary: string }> =
+      await this.ds.query(sql, [...params, limit + 1]);
+    const page = rows.slice(0, limit);
+    const items = page.map((r) => ({
+      id: r.id,
+      ...(JSON.parse(r.summary) as Omit<ClaimListItem, 'id' | 'status' | 'version' | 'position' | 'recordedAt' | 'updatedAt'>),
+      status: r.status,
+      version: r.version,
+      position: r.position,
+      recordedAt: r.recorded_at,
+      updatedAt: r.updated_at,
+    }));
+    const nextCursor = rows.length > limit ? encodeCursor(page[page.length - 1].position) : null;
+    return { items, nextCursor };
+  }
+}
+
+function encodeCursor(position: number): string {
+  return Buffer.from(JSON.stringify({ p: position })).toString('base64url');
+}
+
+function decodeCursor(cursor: string): number {
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Number.isInteger(parsed?.p) && parsed.p > 0) return parsed.p;
+  } catch {
+    /* fall through */
+  }
+  throw RequestValidationError.field('cursor', 'cursor is not one this API handed out');
+}

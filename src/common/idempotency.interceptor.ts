@@ -1,0 +1,66 @@
+import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import { DataSource } from 'typeorm';
+import type { Observable } from 'rxjs';
+import type { Principal } from '../auth/roles';
+import type { IdempotencyRecord, AppendResult, StoredResponse } from '../ledger/event-store.types';
+import { IdempotencyReplay } from '../ledger/idempotency-replay.error';
+import { RequestValidationError } from './request-validation.error';
+import type { IdempotencyContext } from './idempotency';
+
+export type IdempotentRequest = FastifyRequest & { principal?: Principal; idempotency?: IdempotencyContext };
+
+const KEY_SHAPE = /^[\x21-\x7e]{1,255}$/;
+
+function requestHash(req: FastifyRequest): string {
+  const path = req.url.split('?')[0];
+  let body: string;
+  try {
+    body = JSON.stringify(req.body ?? null);
+  } catch {
+    body = String(req.body);
+  }
+  return createHash('sha256').update(`${req.method} ${path}\n${body}`).digest('hex');
+}
+
+/**
+ * Idempotency-Key on every POST. A key already used answers with the first response (same
+ * body, or 409 for another body) before anything runs; the write itself stores the response
+ * in its own transaction and re-checks there, so two racing retries still write once.
+ */
+@Injectable()
+export class IdempotencyInterceptor implements NestInterceptor {
+  constructor(private readonly ds: DataSource) {}
+
+  async intercept(ctx: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
+    const req = ctx.switchToHttp().getRequest<IdempotentRequest>();
+    if (req.method !== 'POST') return next.handle();
+    const raw = req.headers['idempotency-key'];
+    if (raw === undefined) return next.handle();
+    if (typeof raw !== 'string' || !KEY_SHAPE.test(raw)) {
+      throw RequestValidationError.field('Idempotency-Key', 'Idempotency-Key must be 1..255 visible ASCII characters');
+    }
+    const idem: IdempotencyContext = { scope: req.principal?.id ?? 'anonymous', key: raw, requestHash: requestHash(req) };
+    const rows: Array<{ request_hash: string; status: number; body: string; headers: string }> = await this.ds.query(
+      'SELECT request_hash, status, body, headers FROM idempotency_keys WHERE scope = ? AND key = ?',
+      [idem.scope, idem.key],
+    );
+    if (rows[0]) {
+      throw new IdempotencyReplay(
+        { status: rows[0].status, body: JSON.parse(rows[0].body), headers: JSON.parse(rows[0].headers) },
+        rows[0].request_hash === idem.requestHash,
+      );
+    }
+    req.idempotency = idem;
+    return next.handle();
+  }
+}
+
+/** The record a command handler hands to EventStore.append, or undefined without a key. */
+export function idempotencyRecord(
+  req: IdempotentRequest,
+  respond: (result: AppendResult) => StoredResponse,
+): IdempotencyRecord | undefined {
+  return req.idempotency ? { ...req.idempotency, respond } : undefined;
+}

@@ -1,0 +1,30 @@
+import type { SqlExecutor } from '../ledger/sql-executor';
+import type { StoredResponse } from '../ledger/event-store.types';
+import { IdempotencyReplay } from '../ledger/idempotency-replay.error';
+
+export interface IdempotencyContext {
+  scope: string;
+  key: string;
+  requestHash: string;
+}
+
+/** Throws IdempotencyReplay when the key was used before (checked inside the write transaction). */
+export async function assertKeyUnused(tx: SqlExecutor, ctx: IdempotencyContext): Promise<void> {
+  const existing = await tx.get<{ request_hash: string; status: number; body: string; headers: string }>(
+    'SELECT request_hash, status, body, headers FROM idempotency_keys WHERE scope = ? AND key = ?',
+    [ctx.scope, ctx.key],
+  );
+  if (existing) {
+    throw new IdempotencyReplay(
+      { status: existing.status, body: JSON.parse(existing.body), headers: JSON.parse(existing.headers) },
+      existing.request_hash === ctx.requestHash,
+    );
+  }
+}
+
+export async function saveResponse(tx: SqlExecutor, ctx: IdempotencyContext, response: StoredResponse, at: string): Promise<void> {
+  await tx.run(
+    'INSERT INTO idempotency_keys (scope, key, request_hash, status, body, headers, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    [ctx.scope, ctx.key, ctx.requestHash, response.status, JSON.stringify(response.body ?? null), JSON.stringify(response.headers), at],
+  );
+}

@@ -1,0 +1,112 @@
+import { BadRequestException, ValidationPipe } from '@nestjs/common';
+import { ValidationOptions, registerDecorator, type ValidationArguments } from 'class-validator';
+import { RequestValidationError, flattenValidationErrors } from './request-validation.error';
+
+const ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-](\d{2}):(\d{2}))$/;
+
+/** ISO 8601 date-time with a time zone, and a real calendar date (no 2022-02-30, no hour 25). */
+export function isIsoDateTimeWithZone(value: unknown): value is string {
+  if (typeof value !== 'string' || value.length > 40) return false;
+  const m = ISO_DATE_TIME.exec(value);
+  if (!m) return false;
+  const [, y, mo, d, h, mi, s, , oh, om] = m;
+  const year = Number(y), month = Number(mo), day = Number(d);
+  if (month < 1 || month > 12 || day < 1) return false;
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (day > daysInMonth) return false;
+  if (Number(h) > 23 || Number(mi) > 59 || (s !== undefined && Number(s) > 59)) return false;
+  if (oh !== undefined && (Number(oh) > 23 || Number(om) > 59)) return false;
+  return Number.isFinite(Date.parse(value));
+}
+
+export function IsIsoDateTime(options?: ValidationOptions): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'isIsoDateTime',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      options,
+      validator: {
+        validate: (v: unknown) => isIsoDateTimeWithZone(v),
+        defaultMessage: (a?: ValidationArguments) =>
+          `${a?.property} must be an ISO 8601 date-time with a time zone, e.g. 2022-03-29T14:00:00Z`,
+      },
+    });
+}
+
+// Control characters other than tab, newline and carriage return have no place in a statement.
+// eslint-disable-next-line no-control-regex
+const FORBIDDEN_CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
+
+/** A string of min..max characters, not blank, well-formed Unicode, without control characters. */
+export function IsText(min: number, max: number, options?: ValidationOptions): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'isText',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      options,
+      constraints: [min, max],
+      validator: {
+        validate: (v: unknown) => textProblem(v, min, max) === null,
+        defaultMessage: (a?: ValidationArguments) => `${a?.property} ${textProblem(a?.value, min, max)}`,
+      },
+    });
+}
+
+function textProblem(v: unknown, min: number, max: number): string | null {
+  if (typeof v !== 'string') return 'must be a string';
+  if (!v.isWellFormed()) return 'must be well-formed Unicode (no lone surrogates)';
+  if (FORBIDDEN_CONTROL.test(v)) return 'must not contain control characters';
+  const length = [...v].length;
+  if (length < min || (min > 0 && v.trim().length === 0)) return `must not be blank (at least ${min} character${min === 1 ? '' : 's'})`;
+  if (length > max) return `must be at most ${max} characters`;
+  return null;
+}
+
+/** An absolute http(s) URL. */
+export function IsHttpUrl(options?: ValidationOptions): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'isHttpUrl',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      options,
+      validator: {
+        validate: (v: unknown) => {
+          if (typeof v !== 'string' || v.length > 2048 || !v.isWellFormed()) return false;
+          try {
+            const u = new URL(v);
+            return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname.length > 0;
+          } catch {
+            return false;
+          }
+        },
+        defaultMessage: (a?: ValidationArguments) => `${a?.property} must be an absolute http or https URL`,
+      },
+    });
+}
+
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function assertUuid(value: string, field: string): string {
+  if (!UUID.test(value)) throw RequestValidationError.field(field, `${field} must be a UUID`);
+  return value.toLowerCase();
+}
+
+/** DTO validation for every route: unknown fields rejected, errors name their field. */
+export function createValidationPipe(): ValidationPipe {
+  return new ValidationPipe({
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    forbidUnknownValues: true,
+    transform: true,
+    transformOptions: { enableImplicitConversion: false },
+    validationError: { target: false, value: false },
+    exceptionFactory: (errors) => {
+      const flat = flattenValidationErrors(errors);
+      if (flat.length === 0) return new BadRequestException('invalid request');
+      return new RequestValidationError(flat);
+    },
+  });
+}

@@ -1,0 +1,142 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { defined } from '../common/dto';
+import { NotFoundError } from '../common/errors';
+import { RequestValidationError } from '../common/request-validation.error';
+import { EventStore } from '../ledger/event-store';
+import { claimStreamId, evidenceStreamId, type EventMetadata, type EvidenceSubmittedData } from '../ledger/event-catalogue';
+import type { AppendResult, IdempotencyRecord, StoredResponse, StreamPrecondition } from '../ledger/event-store.types';
+import { LedgerReader } from '../ledger/ledger-reader';
+import { decideEvidence, foldEvidence, initialEvidenceState } from './evidence.decider';
+import type { EvidenceDto, ReportDto } from './evidence.dto';
+
+/** observedAt may run a little ahead of our clock (a reporter's), but not more than this. */
+export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
+
+export interface EvidenceAccepted {
+  evidenceId: string;
+  position: number;
+}
+
+type IdempotencyFactory = (respond: (r: AppendResult) => StoredResponse) => IdempotencyRecord | undefined;
+
+@Injectable()
+export class EvidenceService {
+  constructor(
+    private readonly store: EventStore,
+    private readonly reader: LedgerReader,
+    private readonly ds: DataSource,
+  ) {}
+
+  /**
+   * Evidence for one claim. `ifMatch` is the claim version the checker looked at: checked in the
+   * append's transaction, so a claim that moved on in between gets 412 and nothing is written.
+   */
+  async submitForClaim(claimId: string, dto: EvidenceDto, ifMatch: number | null, metadata: EventMetadata, idem?: IdempotencyFactory) {
+    const version = await this.reader.streamVersion(claimStreamId(claimId));
+    if (version === 0) throw new NotFoundError(`no claim with id ${claimId}`, 'id');
+    // Claims are never deleted, so without If-Match existing is all that must hold.
+    const preconditions: StreamPrecondition[] = ifMatch === null ? [] : [{ streamId: claimStreamId(claimId), expectedVersion: ifMatch }];
+    return this.submit(toEvidenceData(dto, claimId), metadata, idem, preconditions);
+  }
+
+  submitReport(dto: ReportDto, metadata: EventMetadata, idem?: IdempotencyFactory) {
+    return this.submit(toEvidenceData(dto, null), metadata, idem, []);
+  }
+
+  private async submit(
+    data: EvidenceSubmittedData,
+    metadata: EventMetadata,
+    idem: IdempotencyFactory | undefined,
+    preconditions: StreamPrecondition[],
+  ): Promise<EvidenceAccepted> {
+    if (Date.parse(data.observedAt) > Date.now() + MAX_CLOCK_SKEW_MS) {
+      throw RequestValidationError.field('observedAt', 'observedAt must not be more than 5 minutes in the future');
+    }
+    const evidenceId = randomUUID();
+    const events = decideEvidence({ type: 'SubmitEvidence', evidence: data }, initialEvidenceState);
+    const answerOf = (r: AppendResult): EvidenceAccepted => ({ evidenceId, position: r.position });
+    const result = await this.store.append({
+      streamId: evidenceStreamId(evidenceId),
+      expectedVersion: 0,
+      events,
+      metadata,
+      preconditions,
+      idempotency: idem?.((r) => ({ status: 202, body: answerOf(r), headers: { location: `/api/evidence/${evidenceId}` } })),
+    });
+    return answerOf(result);
+  }
+
+  async retract(evidenceId: string, reason: string, metadata: EventMetadata, idem?: IdempotencyFactory): Promise<EvidenceAccepted> {
+    const streamId = evidenceStreamId(evidenceId);
+    const events = await this.reader.readStream(streamId);
+    const state = foldEvidence(events);
+    if (!state.exists) throw new NotFoundError(`no evidence with id ${evidenceId}`, 'id');
+    const newEvents = decideEvidence({ type: 'RetractEvidence', reason }, state);
+    const answerOf = (r: AppendResult): EvidenceAccepted => ({ evidenceId, position: r.position });
+    const result = await this.store.append({
+      streamId,
+      expectedVersion: events.length,
+      events: newEvents,
+      metadata,
+      idempotency: idem?.((r) => ({ status: 202, body: answerOf(r), headers: {} })),
+    });
+    return answerOf(result);
+  }
+
+  async view(evidenceId: string) {
+    const events = await this.reader.readStream(evidenceStreamId(evidenceId));
+    const state = foldEvidence(events);
+    if (!state.exists || !state.evidence) throw new NotFoundError(`no evidence with id ${evidenceId}`, 'id');
+    const attachments: Array<{ claim_id: string; stance: string; attached_by: string; attached_at: string; attached_position: number; detached_position: number | null }> =
+      await this.ds.query(
+        'SELECT claim_id, stance, attached_by, attached_at, attached_position, detached_position FROM attachments WHERE evidence_id = ? ORDER BY attached_position',
+        [evidenceId],
+      );
+    const first = events[0];
+    const retractedEvent = events.find((e) => e.type === 'EvidenceRetracted');
+    const { claimId, ...evidence } = state.evidence;
+    return {
+      id: evidenceId,
+      kind: claimId ? 'evidence' : 'report',
+      claimId,
+      ...evidence,
+      recordedAt: first.recordedAt,
+      position: first.position,
+      retracted: state.retracted,
+      retraction: retractedEvent
+        ? { reason: (retractedEvent.data as { reason: string }).reason, at: retractedEvent.recordedAt, position: retractedEvent.position }
+        : null,
+      attachedTo: attachments.map((a) => ({
+        claimId: a.claim_id,
+        stance: a.stance,
+        attachedBy: a.attached_by,
+        attachedAt: a.attached_at,
+        attachedPosition: a.attached_position,
+        attached: a.detached_position === null,
+        detachedPosition: a.detached_position,
+      })),
+      version: events.length,
+    };
+  }
+}
+
+export function toEvidenceData(dto: ReportDto & { stance?: EvidenceDto['stance'] }, claimId: string | null): EvidenceSubmittedData {
+  dto.places?.forEach((p, i) => {
+    if ((p.lat === undefined) !== (p.lon === undefined)) {
+      throw RequestValidationError.field(`places.${i}`, 'give both lat and lon, or neither');
+    }
+  });
+  return defined({
+    claimId,
+    stance: dto.stance,
+    summary: dto.summary,
+    source: defined({ url: dto.source.url, publisher: dto.source.publisher, publishedAt: dto.source.publishedAt }),
+    observedAt: dto.observedAt,
+    reliability: dto.reliability,
+    credibility: dto.credibility,
+    places: dto.places?.map((p) => defined({ name: p.name, lat: p.lat, lon: p.lon })),
+    indicators: dto.indicators ? [...dto.indicators] : undefined,
+  });
+}

@@ -1,0 +1,54 @@
+import { GENESIS_HASH, eventHash } from './hash-chain';
+import type { LedgerReader } from './ledger-reader';
+
+export interface VerifyReport {
+  ok: boolean;
+  checked: number;
+  head: { position: number; hash: string | null };
+  firstBadPosition?: number;
+  problem?: string;
+}
+
+/**
+ * Walks the whole log in keyset pages (never all of it in memory) and recomputes every hash
+ * from the stored bytes, so any edited byte, missing row or reordering names its position.
+ */
+export async function verifyChain(reader: LedgerReader, pageSize = 5000): Promise<VerifyReport> {
+  let expectedPosition = 1;
+  let prevHash = GENESIS_HASH;
+  let checked = 0;
+  let after = 0;
+  let lastHash: string | null = null;
+  for (;;) {
+    const rows = await reader.readRowsAfter(after, pageSize);
+    if (rows.length === 0) break;
+    for (const row of rows) {
+      const bad = (problem: string): VerifyReport => ({
+        ok: false,
+        checked,
+        head: { position: expectedPosition - 1, hash: lastHash },
+        firstBadPosition: expectedPosition,
+        problem,
+      });
+      if (row.position !== expectedPosition) return bad(`expected position ${expectedPosition}, found ${row.position}`);
+      if (row.prev_hash !== prevHash) return bad('prevHash does not match the previous event');
+      const computed = eventHash({
+        position: row.position,
+        streamId: row.stream_id,
+        streamVersion: row.stream_version,
+        type: row.type,
+        dataJson: row.data,
+        metadataJson: row.metadata,
+        recordedAt: row.recorded_at,
+        prevHash: row.prev_hash,
+      });
+      if (computed !== row.hash) return bad('hash does not match the event');
+      prevHash = row.hash;
+      lastHash = row.hash;
+      expectedPosition++;
+      checked++;
+    }
+    after = rows[rows.length - 1].position;
+  }
+  return { ok: true, checked, head: { position: expectedPosition - 1, hash: lastHash } };
+}

@@ -1,0 +1,49 @@
+import { Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { createDataSource, migrate } from '../database/data-source';
+import { EventStore } from './event-store';
+import { LedgerReader } from './ledger-reader';
+import { LedgerController } from './ledger.controller';
+import { EventsController } from './events.controller';
+
+/**
+ * The database and the log. TypeORM's connection (migrations, all reads) and the event
+ * store's own writer connection point at the same SQLite file.
+ */
+@Global()
+@Module({
+  controllers: [LedgerController, EventsController],
+  providers: [
+    {
+      provide: DataSource,
+      inject: [APP_CONFIG],
+      useFactory: async (config: AppConfig) => {
+        const ds = createDataSource(config.databasePath);
+        await ds.initialize();
+        const logger = new Logger('Database');
+        await migrate(ds, (m) => logger.log(m));
+        return ds;
+      },
+    },
+    {
+      provide: EventStore,
+      inject: [APP_CONFIG, DataSource],
+      // DataSource first: migrations have run before the writer opens.
+      useFactory: (config: AppConfig, _ds: DataSource) => EventStore.open(config.databasePath),
+    },
+    { provide: LedgerReader, inject: [DataSource], useFactory: (ds: DataSource) => new LedgerReader(ds) },
+  ],
+  exports: [DataSource, EventStore, LedgerReader],
+})
+export class LedgerModule implements OnApplicationShutdown {
+  constructor(
+    @Inject(EventStore) private readonly store: EventStore,
+    @Inject(DataSource) private readonly ds: DataSource,
+  ) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.store.close();
+    if (this.ds.isInitialized) await this.ds.destroy();
+  }
+}

@@ -1,0 +1,16 @@
+import { Module, OnModuleInit } from '@nestjs/common';
+import { EventStore } from '../ledger/event-store';
+import { ReadModelProjector } from './claims.projector';
+
+/** Registers the inline read models with the event store (they run in every append's transaction). */
+@Module({ providers: [ReadModelProjector], exports: [ReadModelProjector] })
+export class ProjectionsModule implements OnModuleInit {
+  constructor(
+    private readonly store: EventStore,
+    private readonly projector: ReadModelProjector,
+  ) {}
+
+  onModuleInit(): void {
+    this.store.registerProjector(this.projector);
+  }
+}
