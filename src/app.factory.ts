@@ -4,8 +4,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { randomUUID } from 'node:crypto';
 import type { AppConfig } from './config/app-config';
 import { AppModule } from './app.module';
-import { ProblemFilter, toProblem } from './common/problem.filter';
-import { sendProblem } from './common/problem';
+import { ProblemFilter } from './common/problem.filter';
 import { createValidationPipe } from './common/validation';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -38,11 +37,8 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();
   const fastify = app.getHttpAdapter().getInstance();
-  // Errors Fastify raises itself (bad JSON, body too large, media type) answer as problem+json too.
-  fastify.setErrorHandler((err, _req, reply) => {
-    const { problem, headers } = toProblem(err);
-    sendProblem(reply, problem, headers);
-  });
+  // The API speaks JSON only: any other body type is 415, not a string run through validation.
+  fastify.removeContentTypeParser(['text/plain']);
   fastify.addHook('onSend', async (req, reply, payload) => {
     reply.header('x-request-id', String(req.id));
     return payload;

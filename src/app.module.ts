@@ -6,6 +6,7 @@ import { AuthModule } from './auth/auth.module';
 import { ClaimsModule } from './claims/claims.module';
 import { EvidenceModule } from './evidence/evidence.module';
 import { ProjectionsModule } from './projections/projections.module';
+import { JobsModule } from './jobs/jobs.module';
 import { IdempotencyInterceptor } from './common/idempotency.interceptor';
 
 @Global()
@@ -21,7 +22,7 @@ export class AppModule {
   static register(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.register(config), LedgerModule, ProjectionsModule, AuthModule, ClaimsModule, EvidenceModule],
+      imports: [ConfigModule.register(config), LedgerModule, ProjectionsModule, AuthModule, ClaimsModule, EvidenceModule, JobsModule],
       providers: [{ provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor }],
     };
   }

@@ -1,0 +1,133 @@
+import { Logger } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import type { EventStore } from '../ledger/event-store';
+import type { LedgerReader } from '../ledger/ledger-reader';
+import { readCheckpoint, saveCheckpoint } from './checkpoints';
+import { planJobs } from './job-plan';
+import type { JobSink } from './job-sink';
+
+export const DISPATCHER_CHECKPOINT = 'job-dispatcher';
+const PAGE = 500;
+
+export interface DispatcherStatus {
+  mode: 'bullmq' | 'inline';
+  checkpoint: number;
+  head: number;
+  lag: number;
+  healthy: boolean;
+  lastError: string | null;
+}
+
+/**
+ * Reads the log after its durable checkpoint and hands the jobs each event calls for to the
+ * sink; the checkpoint moves only once the sink has taken them. So a crash or a Redis outage
+ * delays work but never loses it, and a restart re-delivers at most the last page, which
+ * deterministic job ids and idempotent handlers absorb.
+ */
+export class LogDispatcher {
+  private readonly logger = new Logger('Dispatcher');
+  private checkpoint = 0;
+  private head = 0;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private stopped = false;
+  private timer: NodeJS.Timeout | null = null;
+  private unsubscribe: (() => void) | null = null;
+  private failures = 0;
+  private lastError: string | null = null;
+  private retryAt = 0;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly reader: LedgerReader,
+    private readonly ds: DataSource,
+    private readonly sink: JobSink,
+    private readonly pollIntervalMs: number,
+  ) {}
+
+  async start(): Promise<void> {
+    this.checkpoint = await readCheckpoint(this.ds, DISPATCHER_CHECKPOINT);
+    this.unsubscribe = this.store.onCommit(() => this.wake());
+    // Polling finds rows other processes wrote; commits in this process wake it at once.
+    this.timer = setInterval(() => this.wake(), this.pollIntervalMs);
+    this.timer.unref();
+    this.wake();
+  }
+
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.loop().finally(() => {
+      this.running = null;
+      if (this.again && !this.stopped) {
+        this.again = false;
+        this.wake();
+      }
+    });
+  }
+
+  /** Resolves when everything up to the current head has been handed over (tests, shutdown). */
+  async drained(timeoutMs = 10_000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const head = (await this.reader.head()).position;
+      if (this.checkpoint >= head && !this.running) return true;
+      this.wake();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return false;
+  }
+
+  async status(): Promise<DispatcherStatus> {
+    this.head = (await this.reader.head()).position;
+    const checkpoint = Math.max(this.checkpoint, await readCheckpoint(this.ds, DISPATCHER_CHECKPOINT));
+    return {
+      mode: this.sink.mode,
+      checkpoint,
+      head: this.head,
+      lag: Math.max(0, this.head - checkpoint),
+      healthy: this.failures === 0,
+      lastError: this.lastError,
+    };
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.unsubscribe?.();
+    await this.running;
+  }
+
+  private async loop(): Promise<void> {
+    if (Date.now() < this.retryAt) return;
+    try {
+      for (;;) {
+        if (this.stopped) return;
+        // Another dispatcher may have moved the shared checkpoint past us.
+        this.checkpoint = Math.max(this.checkpoint, await readCheckpoint(this.ds, DISPATCHER_CHECKPOINT));
+        const events = await this.reader.readAfter(this.checkpoint, PAGE);
+        if (events.length === 0) break;
+        const jobs = events.flatMap(planJobs);
+        if (jobs.length > 0) await this.sink.deliver(jobs);
+        const last = events[events.length - 1].position;
+        await saveCheckpoint(this.store, DISPATCHER_CHECKPOINT, last);
+        this.checkpoint = last;
+        if (this.failures > 0) this.logger.log(`delivering again after ${this.failures} failed attempt(s)`);
+        this.failures = 0;
+        this.lastError = null;
+      }
+    } catch (err) {
+      this.failures++;
+      this.lastError = (err as Error).message;
+      const backoff = Math.min(5_000, 100 * 2 ** Math.min(this.failures, 6));
+      this.retryAt = Date.now() + backoff;
+      if (this.failures === 1 || this.failures % 20 === 0) {
+        this.logger.warn(`could not hand over jobs (attempt ${this.failures}): ${this.lastError}; the log keeps them, retrying`);
+      }
+      setTimeout(() => this.wake(), backoff).unref();
+    }
+  }
+}

@@ -1,0 +1,179 @@
+import 'reflect-metadata';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Server } from 'node:http';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import request from 'supertest';
+import { createApp } from '../../src/app.factory';
+import { loadConfig, type AppConfig } from '../../src/config/app-config';
+
+/** The admin key every test app is booted with (the `ADMIN_API_KEY` of a real deployment). */
+export const TEST_ADMIN_KEY = 'test-admin-key-0123456789abcdef';
+
+export interface TestApp {
+  app: NestFastifyApplication;
+  /** Node's HTTP server, for supertest: `request(t.http).get(...)`. */
+  http: Server;
+  adminKey: string;
+  dbPath: string;
+  /** The temp directory holding the database (removed by close() unless it was passed in). */
+  dir: string;
+  config: AppConfig;
+  close(): Promise<void>;
+}
+
+export interface BootOptions {
+  /** Config overrides (publicRead, pollIntervalMs, ...). databasePath is chosen by the helper. */
+  overrides?: Partial<AppConfig>;
+  /** Reuse an existing database file (e.g. to boot again after a restart); the caller owns it. */
+  dbPath?: string;
+}
+
+/** Makes a fresh temp directory with a path for a SQLite file in it. */
+export function tempDbPath(prefix = 'claim-ledger-test-'): { dir: string; dbPath: string; cleanup(): void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, dbPath: join(dir, 'ledger.sqlite'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * Boots the real app (createApp + loadConfig) on a fresh temp SQLite file, with an admin key,
+ * quiet logs and no Redis. close() shuts the app and removes the temp directory it created.
+ */
+export async function bootApp(options: BootOptions = {}): Promise<TestApp> {
+  const temp = options.dbPath ? null : tempDbPath();
+  const dbPath = options.dbPath ?? temp!.dbPath;
+  const config = loadConfig(
+    {},
+    {
+      databasePath: dbPath,
+      adminApiKey: TEST_ADMIN_KEY,
+      logLevel: 'error',
+      redisUrl: null,
+      ...options.overrides,
+    },
+  );
+  let app: NestFastifyApplication;
+  try {
+    app = await createApp(config);
+    await app.getHttpAdapter().getInstance().ready();
+  } catch (err) {
+    temp?.cleanup();
+    throw err;
+  }
+  let closed = false;
+  return {
+    app,
+    http: app.getHttpServer() as Server,
+    adminKey: config.adminApiKey ?? TEST_ADMIN_KEY,
+    dbPath,
+    dir: temp?.dir ?? dbPath,
+    config,
+    async close() {
+      if (closed) return;
+      closed = true;
+      try {
+        await app.close();
+      } finally {
+        temp?.cleanup();
+      }
+    },
+  };
+}
+
+export const bearer = (key: string): { Authorization: string } => ({ Authorization: `Bearer ${key}` });
+
+export type Role = 'admin' | 'checker' | 'viewer';
+
+export interface CreatedKey {
+  id: string;
+  name: string;
+  role: Role;
+  key: string;
+}
+
+/** POST /api/api-keys with the admin key; fails the test unless the answer is 201. */
+export async function createKey(t: Pick<TestApp, 'http' | 'adminKey'>, role: Role, name = `${role} key`): Promise<CreatedKey> {
+  const res = await request(t.http).post('/api/api-keys').set(bearer(t.adminKey)).send({ name, role });
+  if (res.status !== 201) throw new Error(`creating a ${role} key answered ${res.status}: ${res.text}`);
+  return res.body as CreatedKey;
+}
+
+/** One key of each role. */
+export async function createRoleKeys(t: Pick<TestApp, 'http' | 'adminKey'>): Promise<Record<Role, CreatedKey>> {
+  return {
+    admin: await createKey(t, 'admin'),
+    checker: await createKey(t, 'checker'),
+    viewer: await createKey(t, 'viewer'),
+  };
+}
+
+/** GET /api/ledger/verify with the given key: `{ok, checked, head}`. */
+export async function ledgerHead(t: Pick<TestApp, 'http'>, key: string): Promise<{ position: number; hash: string | null }> {
+  const res = await request(t.http).get('/api/ledger/verify').set(bearer(key));
+  if (res.status !== 200) throw new Error(`verify answered ${res.status}: ${res.text}`);
+  return res.body.head;
+}
+
+// --- Sample bodies from the seed article (/work/shared/seed-article.txt) ---------------------
+
+export const SEED_ARTICLE_URL = 'https://www.themoscowtimes.com/2022/03/30/kremlin-sees-no-breakthroughs-at-ukraine-talks-a77146';
+
+export const KYIV = { name: 'Kyiv', lat: 50.4501, lon: 30.5234 };
+export const CHERNIHIV = { name: 'Chernihiv', lat: 51.4982, lon: 31.2893 };
+
+type Body = Record<string, unknown>;
+const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
+
+/** The pledge by Russian negotiators (Medinsky) to "radically reduce military activity" near Kyiv and Chernihiv. */
+export function pledgeBody(extra: Body = {}): Body {
+  return {
+    kind: 'pledge',
+    statement: 'Russian negotiators pledged to "radically reduce military activity" near Kyiv and the northern city of Chernihiv.',
+    speaker: { name: 'Vladimir Medinsky', affiliation: 'Russian negotiating delegation' },
+    madeAt: '2022-03-29T14:00:00+03:00',
+    source: { url: SEED_ARTICLE_URL, publisher: 'The Moscow Times', publishedAt: '2022-03-30T12:00:00+03:00' },
+    topics: ['Ukraine', 'peace talks'],
+    scope: {
+      places: [clone(KYIV), clone(CHERNIHIV)],
+      indicators: ['shelling', 'airstrike'],
+      from: '2022-03-29T14:00:00+03:00',
+      expectation: 'absence',
+    },
+    ...clone(extra),
+  };
+}
+
+/** Peskov's claim "We won't invade Crimea, it's part of Russia". */
+export function crimeaClaimBody(extra: Body = {}): Body {
+  return {
+    kind: 'claim',
+    statement: "We won't invade Crimea, it's part of Russia",
+    speaker: { name: 'Dmitry Peskov', affiliation: 'Kremlin' },
+    madeAt: '2022-03-30T12:00:00+03:00',
+    source: { url: SEED_ARTICLE_URL, publisher: 'The Moscow Times' },
+    topics: ['Crimea'],
+    ...clone(extra),
+  };
+}
+
+/** Evidence against the pledge: local officials reported heavy shelling after the announcement. */
+export function evidenceBody(extra: Body = {}): Body {
+  return {
+    stance: 'contradicts',
+    summary: "Local officials reported heavy shelling near Chernihiv well after Tuesday's announcement.",
+    source: { url: SEED_ARTICLE_URL, publisher: 'The Moscow Times', publishedAt: '2022-03-30T12:00:00+03:00' },
+    observedAt: '2022-03-30T08:00:00+03:00',
+    reliability: 'B',
+    credibility: 2,
+    places: [clone(CHERNIHIV)],
+    indicators: ['shelling'],
+    ...clone(extra),
+  };
+}
+
+/** A report (evidence without stance), for POST /api/reports. */
+export function reportBody(extra: Body = {}): Body {
+  const { stance: _stance, ...rest } = evidenceBody();
+  return { ...rest, ...clone(extra) };
+}
