@@ -1,0 +1,45 @@
+import 'reflect-metadata';
+import type { DataSource } from 'typeorm';
+import { createDataSource, migrate } from '../../src/database/data-source';
+import type { EventMetadata } from '../../src/ledger/event-catalogue';
+import { EventStore } from '../../src/ledger/event-store';
+import { LedgerReader } from '../../src/ledger/ledger-reader';
+import { tempDbPath } from './app';
+
+export interface TestLedger {
+  ds: DataSource;
+  store: EventStore;
+  reader: LedgerReader;
+  dbPath: string;
+  close(): Promise<void>;
+}
+
+/** A migrated SQLite file in a fresh temp dir, with the event store and a reader on it (no HTTP). */
+export async function openLedger(clock?: () => Date): Promise<TestLedger> {
+  const temp = tempDbPath('claim-ledger-store-');
+  const ds = createDataSource(temp.dbPath);
+  await ds.initialize();
+  await migrate(ds);
+  const store = await EventStore.open(temp.dbPath, clock);
+  let closed = false;
+  return {
+    ds,
+    store,
+    reader: new LedgerReader(ds),
+    dbPath: temp.dbPath,
+    async close() {
+      if (closed) return;
+      closed = true;
+      try {
+        await store.close();
+        if (ds.isInitialized) await ds.destroy();
+      } finally {
+        temp.cleanup();
+      }
+    },
+  };
+}
+
+export function testMetadata(name = 'test', correlationId = 'test-correlation'): EventMetadata {
+  return { actor: { kind: 'system', name }, correlationId, causationId: null };
+}
