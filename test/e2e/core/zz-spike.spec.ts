@@ -5,7 +5,7 @@ it('spike', async () => {
   const t = await bootApp();
   const keys = await createRoleKeys(t);
   const a = bearer(t.adminKey);
-  const show = (label: string, r: request.Response) => console.log(label, r.status, r.headers['content-type'], r.text.slice(0, 600));
+  const show = (label: string, r: request.Response) => console.log(label, r.status, r.headers['content-type'], (r.text ?? '').slice(0, 600));
   const raw = (body: string, path = '/api/claims', ct = 'application/json') => request(t.http).post(path).set(a).set('content-type', ct).send(body);
   const r1 = await request(t.http).post('/api/claims').set(a).send(pledgeBody());
   const id = r1.body.id;
