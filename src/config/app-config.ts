@@ -3,6 +3,10 @@ export interface AppConfig {
   port: number;
   host: string;
   databasePath: string;
+  /** postgres://… : run on PostgreSQL instead of the SQLite file (several API/worker machines). */
+  databaseUrl: string | null;
+  /** PostgreSQL schema to use (search_path); null: the server's default. */
+  databaseSchema: string | null;
   redisUrl: string | null;
   /** BullMQ key prefix, so several deployments (or test runs) can share one Redis. */
   queuePrefix: string;
@@ -38,6 +42,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     port,
     host: env.HOST || '0.0.0.0',
     databasePath: env.DATABASE_PATH || './data/ledger.sqlite',
+    databaseUrl: env.DATABASE_URL ? env.DATABASE_URL : null,
+    databaseSchema: env.DATABASE_SCHEMA ? env.DATABASE_SCHEMA : null,
     redisUrl: env.REDIS_URL ? env.REDIS_URL : null,
     queuePrefix: env.QUEUE_PREFIX || 'claim-ledger',
     runWorkers: bool(env.RUN_WORKERS, true, 'RUN_WORKERS'),
@@ -50,6 +56,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     publicBaseUrl: (env.PUBLIC_BASE_URL || `http://localhost:${port}`).replace(/\/+$/, ''),
     ...overrides,
   };
+  if (config.databaseUrl !== null && !/^postgres(ql)?:\/\//.test(config.databaseUrl)) {
+    throw new Error('DATABASE_URL must be a postgres:// URL (leave it unset for the SQLite file at DATABASE_PATH)');
+  }
+  if (config.databaseSchema !== null && !/^[a-z_][a-z0-9_]{0,62}$/.test(config.databaseSchema)) {
+    throw new Error('DATABASE_SCHEMA must be a plain lower-case identifier');
+  }
   if (config.adminApiKey !== null && config.adminApiKey.length < 16) {
     throw new Error('ADMIN_API_KEY must be at least 16 characters');
   }

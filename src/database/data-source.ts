@@ -3,6 +3,8 @@ import { dirname } from 'node:path';
 import { DataSource } from 'typeorm';
 import { MIGRATIONS } from './migrations';
 import { BUSY_TIMEOUT_MS } from '../ledger/sqlite-connection';
+import type { AppConfig } from '../config/app-config';
+import { toPositionalParams, type Dialect } from './dialect';
 
 export function createDataSource(databasePath: string): DataSource {
   if (databasePath !== ':memory:') mkdirSync(dirname(databasePath), { recursive: true });
@@ -19,6 +21,30 @@ export function createDataSource(databasePath: string): DataSource {
   });
 }
 
+/** PostgreSQL when DATABASE_URL is set, else the SQLite file at DATABASE_PATH. */
+export function createDataSourceFor(config: Pick<AppConfig, 'databasePath' | 'databaseUrl' | 'databaseSchema'>): DataSource {
+  if (!config.databaseUrl) return createDataSource(config.databasePath);
+  const ds = new DataSource({
+    type: 'postgres',
+    url: config.databaseUrl,
+    synchronize: false,
+    migrationsRun: false,
+    migrations: MIGRATIONS,
+    migrationsTransactionMode: 'each',
+    logging: false,
+    extra: { max: 10, ...(config.databaseSchema ? { options: `-c search_path=${config.databaseSchema}` } : {}) },
+  });
+  // The code's SQL is written once with `?` placeholders; PostgreSQL wants $1, $2, ….
+  const query = ds.query.bind(ds);
+  ds.query = ((sql: string, params?: unknown[], runner?: never) =>
+    query(params && params.length ? toPositionalParams(sql) : sql, params, runner)) as DataSource['query'];
+  return ds;
+}
+
+export function dialectOf(ds: DataSource): Dialect {
+  return ds.options.type === 'postgres' ? 'postgres' : 'sqlite';
+}
+
 export class SchemaTooNewError extends Error {}
 
 /**
@@ -27,8 +53,14 @@ export class SchemaTooNewError extends Error {}
  * migrations this build does not know was written by a newer version: refuse to run on it.
  */
 export async function migrate(ds: DataSource, log: (msg: string) => void = () => {}): Promise<void> {
+  const schema = (ds.options as { extra?: { options?: string } }).extra?.options?.match(/search_path=(\w+)/)?.[1];
+  if (dialectOf(ds) === 'postgres' && schema) await ds.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
   const known = new Set(MIGRATIONS.map((m) => m.name));
-  const hasTable = await ds.query(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'migrations'`);
+  const hasTable = await ds.query(
+    dialectOf(ds) === 'postgres'
+      ? `SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'migrations'`
+      : `SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'migrations'`,
+  );
   if (hasTable.length > 0) {
     const applied: Array<{ name: string }> = await ds.query('SELECT name FROM migrations');
     const unknown = applied.map((r) => r.name).filter((n) => !known.has(n));

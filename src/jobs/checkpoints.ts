@@ -11,7 +11,8 @@ export function saveCheckpoint(store: EventStore, name: string, position: number
   return store.transaction(async (tx) => {
     await tx.run(
       `INSERT INTO checkpoints (name, position, updated_at) VALUES (?, ?, ?)
-       ON CONFLICT (name) DO UPDATE SET position = MAX(position, excluded.position), updated_at = excluded.updated_at`,
+       ON CONFLICT (name) DO UPDATE SET updated_at = excluded.updated_at,
+         position = CASE WHEN excluded.position > checkpoints.position THEN excluded.position ELSE checkpoints.position END`,
       [name, position, new Date().toISOString()],
     );
   });

@@ -2,14 +2,19 @@ import { Logger } from '@nestjs/common';
 import { canonicalize } from './canonical-json';
 import type { NewEvent, StoredEvent } from './event-catalogue';
 import type { AppendRequest, AppendResult, InlineProjector } from './event-store.types';
-import { GENESIS_HASH, eventHash } from './hash-chain';
+import { GENESIS_HASH, eventHash, type HashInput } from './hash-chain';
 import { assertKeyUnused, saveResponse } from '../common/idempotency';
 import type { SqlExecutor } from './sql-executor';
-import { SqliteConnection, isSqliteBusy } from './sqlite-connection';
+import { SqliteConnection } from './sqlite-connection';
+import { PgConnection } from './pg-connection';
+import type { WriterConnection } from './writer-connection';
 import { ConcurrencyError, InvalidCommandError, UnavailableError } from '../common/errors';
 import { CanonicalJsonError } from './canonical-json';
 
 type Clock = () => Date;
+
+/** Called after each commit with the new head and the events that commit appended. */
+export type CommitListener = (head: number, appended: readonly StoredEvent[]) => void;
 
 interface PendingAppend {
   kind: 'append';
@@ -27,15 +32,43 @@ interface PendingTransaction {
 
 type Pending = PendingAppend | PendingTransaction;
 
-interface PreparedRow {
-  position: number;
-  streamId: string;
-  streamVersion: number;
-  type: string;
-  dataJson: string;
-  metadataJson: string;
-  recordedAt: string;
-  prevHash: string;
+/** What one group commit knows while it checks its requests one by one. */
+interface BatchContext {
+  /** Stream versions as the batch's earlier requests left them. */
+  staged: Map<string, number>;
+  /**
+   * Stream versions read once for the whole batch. Exact: the events table does not change
+   * between that read and the batch's own INSERT (this connection holds the write lock, and the
+   * batch's rows go in last).
+   */
+  known: Map<string, number>;
+  /**
+   * Fast path only: the idempotency keys (scope + NUL + key) of this batch already in the table
+   * when it began, and those saved by its earlier requests. A key in neither is unused without
+   * asking; a key in either is checked the usual way (so the replay carries the stored response).
+   * null on the careful path, which asks for every key.
+   */
+  usedKeys: Set<string> | null;
+  savedKeys: Set<string>;
+}
+
+/**
+ * A projector or idempotency write failed on the fast path, which has no savepoints: the whole
+ * transaction is rolled back and the batch runs again on the careful path, where that write
+ * fails inside its own request's savepoint and only that request is refused.
+ */
+class WritePhaseFailure extends Error {
+  constructor(readonly cause: unknown) {
+    super(`a write of the group commit failed: ${(cause as Error)?.message ?? String(cause)}`);
+  }
+}
+
+const keyOf = (idem: { scope: string; key: string }): string => `${idem.scope}\u0000${idem.key}`;
+
+/** Streams per version lookup, and idempotency keys per lookup: well under any bound-parameter limit. */
+const LOOKUP_CHUNK = 500;
+
+interface PreparedRow extends HashInput {
   hash: string;
 }
 
@@ -57,15 +90,25 @@ export class EventStore {
   private draining = false;
   private closed = false;
   private readonly projectors: InlineProjector[] = [];
-  private readonly listeners = new Set<(head: number) => void>();
+  private readonly listeners = new Set<CommitListener>();
 
   constructor(
-    private readonly conn: SqliteConnection,
+    private readonly conn: WriterConnection,
     private readonly clock: Clock = () => new Date(),
   ) {}
 
   static async open(path: string, clock?: Clock): Promise<EventStore> {
     return new EventStore(await SqliteConnection.open(path), clock);
+  }
+
+  /** The writer for the configured database: PostgreSQL when DATABASE_URL is set, else the SQLite file. */
+  static async openFor(config: { databasePath: string; databaseUrl: string | null; databaseSchema: string | null }, clock?: Clock): Promise<EventStore> {
+    if (!config.databaseUrl) return EventStore.open(config.databasePath, clock);
+    return new EventStore(await PgConnection.open(config.databaseUrl, config.databaseSchema), clock);
+  }
+
+  get dialect(): 'sqlite' | 'postgres' {
+    return this.conn.dialect;
   }
 
   registerProjector(projector: InlineProjector): void {
@@ -76,8 +119,11 @@ export class EventStore {
     return this.projectors;
   }
 
-  /** Told the new head position after every commit: a wake-up hint, the log stays the truth. */
-  onCommit(listener: (head: number) => void): () => void {
+  /**
+   * Told the new head position after every commit, with the events that commit appended (oldest
+   * first; metrics count them by type): a wake-up hint, the log stays the truth.
+   */
+  onCommit(listener: CommitListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -139,10 +185,10 @@ export class EventStore {
     // busy_timeout already waits for another process; a few more tries cover a checkpointing WAL.
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.conn.exec('BEGIN IMMEDIATE');
+        await this.conn.beginWrite();
         return;
       } catch (err) {
-        if (!isSqliteBusy(err) || attempt >= 3) throw err;
+        if (!this.conn.isBusy(err) || attempt >= 3) throw err;
         await new Promise((r) => setTimeout(r, 50 * attempt));
       }
     }
@@ -173,7 +219,14 @@ export class EventStore {
     }
   }
 
-  private async runAppendBatch(batch: PendingAppend[]): Promise<void> {
+  /**
+   * One group commit. The fast path (the usual one) checks every request against versions and
+   * idempotency keys read once for the whole batch and takes no savepoints: a request refused by
+   * its checks has written nothing. Only a failing projector or idempotency write needs a
+   * request's own savepoint; then the batch is rolled back and run again `careful`ly, one
+   * savepoint per request, so each caller still gets exactly its own outcome.
+   */
+  private async runAppendBatch(batch: PendingAppend[], careful = false): Promise<void> {
     try {
       await this.begin();
     } catch (err) {
@@ -192,21 +245,28 @@ export class EventStore {
       // recordedAt never goes backwards along the log, so "as of" cuts are prefixes of it.
       const nowIso = this.clock().toISOString();
       const recordedAt = last && last.recorded_at > nowIso ? last.recorded_at : nowIso;
-      const versions = new Map<string, number>();
+      const ctx: BatchContext = {
+        staged: new Map(),
+        known: await this.readVersions(batch),
+        usedKeys: careful ? null : await this.readUsedKeys(batch),
+        savedKeys: new Set(),
+      };
       const rows: PreparedRow[] = [];
 
       for (let i = 0; i < batch.length; i++) {
         const request = batch[i].request;
-        await this.conn.exec(`SAVEPOINT append_${i}`);
+        if (careful) await this.conn.exec(`SAVEPOINT append_${i}`);
         try {
-          const result = await this.prepare(request, position, prevHash, recordedAt, versions, rows);
-          await this.conn.exec(`RELEASE append_${i}`);
+          const result = await this.prepare(request, position, prevHash, recordedAt, ctx, rows, careful);
+          if (careful) await this.conn.exec(`RELEASE append_${i}`);
           position = result.position;
           prevHash = result.events[result.events.length - 1].hash;
-          versions.set(request.streamId, result.version);
+          ctx.staged.set(request.streamId, result.version);
+          if (request.idempotency) ctx.savedKeys.add(keyOf(request.idempotency));
           outcomes.push({ ok: true, result });
         } catch (error) {
-          await this.conn.exec(`ROLLBACK TO append_${i}; RELEASE append_${i}`);
+          if (error instanceof WritePhaseFailure) throw error; // fast path only: redo the batch carefully
+          if (careful) await this.conn.exec(`ROLLBACK TO append_${i}; RELEASE append_${i}`);
           outcomes.push({ ok: false, error });
         }
       }
@@ -215,12 +275,16 @@ export class EventStore {
       head = position;
     } catch (err) {
       await this.rollbackQuietly();
+      if (err instanceof WritePhaseFailure) {
+        await this.runAppendBatch(batch, true);
+        return;
+      }
       if (batch.length > 1) {
         // Something failed for the batch as a whole: isolate it by writing one at a time.
         this.logger.warn(`group commit of ${batch.length} failed (${(err as Error).message}); retrying singly`);
         for (const item of batch) await this.runAppendBatch([item]);
       } else {
-        batch[0].reject(isSqliteBusy(err) ? this.asUnavailable(err) : err);
+        batch[0].reject(this.conn.isBusy(err) ? this.asUnavailable(err) : err);
       }
       return;
     }
@@ -229,26 +293,35 @@ export class EventStore {
       if (outcome.ok) item.resolve(outcome.result);
       else item.reject(outcome.error);
     });
-    for (const listener of this.listeners) listener(head);
+    const appended = outcomes.flatMap((o) => (o.ok ? o.result.events : []));
+    for (const listener of this.listeners) listener(head, appended);
   }
 
-  /** Checks one request and stages its rows; throws (inside its savepoint) if it cannot go in. */
+  /**
+   * Checks one request and stages its rows; throws if it cannot go in. The checks only read, so
+   * a request they refuse has written nothing; its writes (projectors, idempotency record) come
+   * last, and on the fast path a failure there is a WritePhaseFailure (see runAppendBatch).
+   */
   private async prepare(
     request: AppendRequest,
     lastPosition: number,
     lastHash: string,
     recordedAt: string,
-    versions: Map<string, number>,
+    ctx: BatchContext,
     rows: PreparedRow[],
+    careful: boolean,
   ): Promise<AppendResult> {
     const { idempotency } = request;
-    if (idempotency) await assertKeyUnused(this.conn, idempotency);
-    const current = await this.versionOf(request.streamId, versions);
+    if (idempotency) {
+      const k = keyOf(idempotency);
+      if (!ctx.usedKeys || ctx.usedKeys.has(k) || ctx.savedKeys.has(k)) await assertKeyUnused(this.conn, idempotency);
+    }
+    const current = await this.versionOf(request.streamId, ctx);
     if (request.expectedVersion !== 'any' && request.expectedVersion !== current) {
       throw new ConcurrencyError(request.streamId, request.expectedVersion, current);
     }
     for (const pre of request.preconditions ?? []) {
-      const actual = await this.versionOf(pre.streamId, versions);
+      const actual = await this.versionOf(pre.streamId, ctx);
       if (actual !== pre.expectedVersion) throw new ConcurrencyError(pre.streamId, pre.expectedVersion, actual);
     }
 
@@ -290,28 +363,70 @@ export class EventStore {
       if (err instanceof CanonicalJsonError) throw new InvalidCommandError(err.message);
       throw err;
     }
-    for (const event of stored) {
-      for (const projector of this.projectors) await projector.apply(this.conn, event);
-    }
     const result: AppendResult = {
       streamId: request.streamId,
       version: current + stored.length,
       events: stored,
       position: stored[stored.length - 1].position,
     };
-    if (idempotency) await saveResponse(this.conn, idempotency, idempotency.respond(result), recordedAt);
+    try {
+      for (const event of stored) {
+        for (const projector of this.projectors) await projector.apply(this.conn, event);
+      }
+      if (idempotency) await saveResponse(this.conn, idempotency, idempotency.respond(result), recordedAt);
+    } catch (err) {
+      throw careful ? err : new WritePhaseFailure(err);
+    }
     rows.push(...staged); // last step: a request that threw above staged no rows
     return result;
   }
 
-  private async versionOf(streamId: string, staged: Map<string, number>): Promise<number> {
-    const inBatch = staged.get(streamId);
+  private async versionOf(streamId: string, ctx: BatchContext): Promise<number> {
+    const inBatch = ctx.staged.get(streamId);
     if (inBatch !== undefined) return inBatch;
+    const known = ctx.known.get(streamId);
+    if (known !== undefined) return known;
     const row = await this.conn.get<{ v: number | null }>(
       'SELECT MAX(stream_version) AS v FROM events WHERE stream_id = ?',
       [streamId],
     );
     return row?.v ?? 0;
+  }
+
+  /** Current versions of every stream the batch names (0 for none yet), in one query per 500 streams. */
+  private async readVersions(batch: PendingAppend[]): Promise<Map<string, number>> {
+    const ids = new Set<string>();
+    for (const { request } of batch) {
+      ids.add(request.streamId);
+      for (const pre of request.preconditions ?? []) ids.add(pre.streamId);
+    }
+    const all = [...ids];
+    const known = new Map<string, number>();
+    for (let i = 0; i < all.length; i += LOOKUP_CHUNK) {
+      const chunk = all.slice(i, i + LOOKUP_CHUNK);
+      for (const id of chunk) known.set(id, 0);
+      const found = await this.conn.all<{ stream_id: string; v: number }>(
+        `SELECT stream_id, MAX(stream_version) AS v FROM events WHERE stream_id IN (${chunk.map(() => '?').join(',')}) GROUP BY stream_id`,
+        chunk,
+      );
+      for (const row of found) known.set(row.stream_id, Number(row.v));
+    }
+    return known;
+  }
+
+  /** Which of the batch's idempotency keys are already in the table (usually none). */
+  private async readUsedKeys(batch: PendingAppend[]): Promise<Set<string>> {
+    const used = new Set<string>();
+    const keys = batch.flatMap(({ request }) => (request.idempotency ? [request.idempotency] : []));
+    for (let i = 0; i < keys.length; i += LOOKUP_CHUNK) {
+      const chunk = keys.slice(i, i + LOOKUP_CHUNK);
+      const found = await this.conn.all<{ scope: string; key: string }>(
+        `SELECT scope, key FROM idempotency_keys WHERE ${chunk.map(() => '(scope = ? AND key = ?)').join(' OR ')}`,
+        chunk.flatMap((k) => [k.scope, k.key]),
+      );
+      for (const row of found) used.add(keyOf(row));
+    }
+    return used;
   }
 
   private async insertRows(rows: PreparedRow[]): Promise<void> {
@@ -330,7 +445,7 @@ export class EventStore {
   }
 
   private asUnavailable(err: unknown): Error {
-    if (isSqliteBusy(err)) return new UnavailableError('the ledger is busy; retry shortly');
+    if (this.conn.isBusy(err)) return new UnavailableError('the ledger is busy; retry shortly');
     return err instanceof Error ? err : new Error(String(err));
   }
 }

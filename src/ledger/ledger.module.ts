@@ -1,7 +1,7 @@
 import { Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { createDataSource, migrate } from '../database/data-source';
+import { createDataSourceFor, migrate } from '../database/data-source';
 import { EventStore } from './event-store';
 import { LedgerReader } from './ledger-reader';
 import { LedgerController } from './ledger.controller';
@@ -19,7 +19,7 @@ import { EventsController } from './events.controller';
       provide: DataSource,
       inject: [APP_CONFIG],
       useFactory: async (config: AppConfig) => {
-        const ds = createDataSource(config.databasePath);
+        const ds = createDataSourceFor(config);
         await ds.initialize();
         const logger = new Logger('Database');
         await migrate(ds, (m) => logger.log(m));
@@ -30,7 +30,7 @@ import { EventsController } from './events.controller';
       provide: EventStore,
       inject: [APP_CONFIG, DataSource],
       // DataSource first: migrations have run before the writer opens.
-      useFactory: (config: AppConfig, _ds: DataSource) => EventStore.open(config.databasePath),
+      useFactory: (config: AppConfig, _ds: DataSource) => EventStore.openFor(config),
     },
     { provide: LedgerReader, inject: [DataSource], useFactory: (ds: DataSource) => new LedgerReader(ds) },
   ],

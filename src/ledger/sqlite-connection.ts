@@ -1,7 +1,7 @@
 import * as sqlite3 from 'sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { SqlExecutor } from './sql-executor';
+import type { WriterConnection } from './writer-connection';
 
 export const BUSY_TIMEOUT_MS = 10_000;
 
@@ -9,7 +9,9 @@ export const BUSY_TIMEOUT_MS = 10_000;
  * A raw sqlite3 connection with promise methods. The event store owns one for its writes, so
  * readers on TypeORM's connection only ever see committed data (WAL snapshots).
  */
-export class SqliteConnection implements SqlExecutor {
+export class SqliteConnection implements WriterConnection {
+  readonly dialect = 'sqlite' as const;
+
   private constructor(private readonly db: sqlite3.Database) {}
 
   static async open(path: string): Promise<SqliteConnection> {
@@ -23,6 +25,15 @@ export class SqliteConnection implements SqlExecutor {
       `PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS};`,
     );
     return conn;
+  }
+
+  /** BEGIN IMMEDIATE takes SQLite's write lock now, not at the first write: no upgrade deadlocks. */
+  beginWrite(): Promise<void> {
+    return this.exec('BEGIN IMMEDIATE');
+  }
+
+  isBusy(err: unknown): boolean {
+    return isSqliteBusy(err);
   }
 
   exec(sql: string): Promise<void> {

@@ -8,6 +8,7 @@ export class InitialSchema1764115200000 implements MigrationInterface {
   name = 'InitialSchema1764115200000';
 
   async up(q: QueryRunner): Promise<void> {
+    const postgres = q.connection.options.type === 'postgres';
     await q.query(`CREATE TABLE events (
       position INTEGER PRIMARY KEY,
       stream_id TEXT NOT NULL,
@@ -20,10 +21,18 @@ export class InitialSchema1764115200000 implements MigrationInterface {
       hash TEXT NOT NULL,
       CONSTRAINT events_stream_version UNIQUE (stream_id, stream_version)
     )`);
-    await q.query(`CREATE TRIGGER events_refuse_update BEFORE UPDATE ON events
-      BEGIN SELECT RAISE(ABORT, 'events is append-only: UPDATE refused'); END`);
-    await q.query(`CREATE TRIGGER events_refuse_delete BEFORE DELETE ON events
-      BEGIN SELECT RAISE(ABORT, 'events is append-only: DELETE refused'); END`);
+    if (postgres) {
+      await q.query(`CREATE FUNCTION events_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'events is append-only: % refused', TG_OP; END $$`);
+      await q.query(`CREATE TRIGGER events_refuse_update BEFORE UPDATE ON events FOR EACH ROW EXECUTE FUNCTION events_refuse_change()`);
+      await q.query(`CREATE TRIGGER events_refuse_delete BEFORE DELETE ON events FOR EACH ROW EXECUTE FUNCTION events_refuse_change()`);
+      await q.query(`CREATE TRIGGER events_refuse_truncate BEFORE TRUNCATE ON events FOR EACH STATEMENT EXECUTE FUNCTION events_refuse_change()`);
+    } else {
+      await q.query(`CREATE TRIGGER events_refuse_update BEFORE UPDATE ON events
+        BEGIN SELECT RAISE(ABORT, 'events is append-only: UPDATE refused'); END`);
+      await q.query(`CREATE TRIGGER events_refuse_delete BEFORE DELETE ON events
+        BEGIN SELECT RAISE(ABORT, 'events is append-only: DELETE refused'); END`);
+    }
 
     await q.query(`CREATE TABLE idempotency_keys (
       scope TEXT NOT NULL,
@@ -113,8 +122,13 @@ export class InitialSchema1764115200000 implements MigrationInterface {
     for (const t of ['attachments', 'evidence', 'pledge_scopes', 'claim_topics', 'claims', 'api_keys', 'checkpoints', 'idempotency_keys']) {
       await q.query(`DROP TABLE IF EXISTS ${t}`);
     }
-    await q.query(`DROP TRIGGER IF EXISTS events_refuse_update`);
-    await q.query(`DROP TRIGGER IF EXISTS events_refuse_delete`);
-    await q.query(`DROP TABLE IF EXISTS events`);
+    if (q.connection.options.type === 'postgres') {
+      await q.query(`DROP TABLE IF EXISTS events`);
+      await q.query(`DROP FUNCTION IF EXISTS events_refuse_change()`);
+    } else {
+      await q.query(`DROP TRIGGER IF EXISTS events_refuse_update`);
+      await q.query(`DROP TRIGGER IF EXISTS events_refuse_delete`);
+      await q.query(`DROP TABLE IF EXISTS events`);
+    }
   }
 }
