@@ -1,3 +1,6 @@
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiAccess, ApiIdempotent, ApiProblems, ApiWriteProblems } from '../ops/openapi/decorators';
+import { ApiKeyCreatedSchema, ApiKeyListSchema } from '../ops/openapi/schemas';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { IsIn } from 'class-validator';
 import { IsText, assertUuid } from '../common/validation';
@@ -8,12 +11,16 @@ import type { IdempotentRequest } from '../common/idempotency.interceptor';
 
 export class CreateApiKeyDto {
   @IsText(1, 100)
+  @ApiProperty({ type: String, minLength: 1, maxLength: 100, example: 'newsroom desk' })
   name!: string;
 
   @IsIn(ROLES as Role[], { message: `role must be one of ${ROLES.join(', ')}` })
+  @ApiProperty({ enum: ROLES, example: 'checker' })
   role!: Role;
 }
 
+@ApiTags('api-keys')
+@ApiAccess('admin')
 @Controller('api/api-keys')
 @AdminOnly()
 export class ApiKeysController {
@@ -24,21 +31,35 @@ export class ApiKeysController {
 
   @Post()
   @HttpCode(201)
+  @ApiOperation({ summary: 'Create an API key (admin)', description: 'The key is in the answer this once; only its hash is stored.' })
+  @ApiCreatedResponse({ type: ApiKeyCreatedSchema })
+  @ApiIdempotent()
+  @ApiWriteProblems()
   async create(@Body() dto: CreateApiKeyDto, @Req() req: IdempotentRequest) {
     // The plain key is never stored, so a replay answers with the same id but key: null.
     const created = await this.keys.create(dto.name.trim(), dto.role, (tx, view) =>
-      this.idempotency.guardIn(tx, req, () => ({ status: 201, body: { ...view, key: null }, headers: {} })),
+      this.idempotency.guardIn(tx, req, () => ({
+        status: 201,
+        body: { id: view.id, name: view.name, role: view.role, key: null, createdAt: view.createdAt },
+        headers: {},
+      })),
     );
     return { id: created.id, name: created.name, role: created.role, key: created.key, createdAt: created.createdAt };
   }
 
   @Get()
+  @ApiOperation({ summary: 'List API keys (admin): names, roles, dates; never the keys' })
+  @ApiOkResponse({ type: ApiKeyListSchema })
   list() {
     return this.keys.list().then((items) => ({ items }));
   }
 
   @Delete(':id')
   @HttpCode(204)
+  @ApiOperation({ summary: 'Revoke an API key (admin); it stops working at once' })
+  @ApiParam({ name: 'id', format: 'uuid', description: 'API key id' })
+  @ApiNoContentResponse({ description: 'Revoked (or already revoked)' })
+  @ApiProblems(400, 404)
   async revoke(@Param('id') id: string): Promise<void> {
     await this.keys.revoke(assertUuid(id, 'id'));
   }

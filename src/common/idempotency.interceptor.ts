@@ -7,6 +7,7 @@ import type { Principal } from '../auth/roles';
 import type { IdempotencyRecord, AppendResult, StoredResponse } from '../ledger/event-store.types';
 import { IdempotencyReplay } from '../ledger/idempotency-replay.error';
 import { RequestValidationError } from './request-validation.error';
+import { canonicalize } from '../ledger/canonical-json';
 import type { IdempotencyContext } from './idempotency';
 
 export type IdempotentRequest = FastifyRequest & { principal?: Principal; idempotency?: IdempotencyContext };
@@ -17,9 +18,10 @@ function requestHash(req: FastifyRequest): string {
   const path = req.url.split('?')[0];
   let body: string;
   try {
-    body = JSON.stringify(req.body ?? null);
+    // Canonical JSON: a retry that serialises the same body with members in another order matches.
+    body = canonicalize(req.body ?? null);
   } catch {
-    body = String(req.body);
+    body = JSON.stringify(req.body ?? null) ?? String(req.body);
   }
   return createHash('sha256').update(`${req.method} ${path}\n${body}`).digest('hex');
 }

@@ -1,12 +1,36 @@
 import 'reflect-metadata';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Server } from 'node:http';
+import { dirname } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { createApp } from '../../src/app.factory';
 import { loadConfig, type AppConfig } from '../../src/config/app-config';
+import { tempDbPath } from './temp';
+import { createHash } from 'node:crypto';
+import { TEST_PG_URL, dropSchema } from './postgres';
+
+export { tempDbPath };
+
+/**
+ * TEST_DATABASE=postgres runs the same suites on PostgreSQL (`npm run test:pg`): each database
+ * "file" maps to its own schema in the test database (the same path, e.g. after a restart, maps to
+ * the same schema), dropped when the test file ends.
+ */
+export const TEST_ON_POSTGRES = process.env.TEST_DATABASE === 'postgres';
+const schemasInUse = new Set<string>();
+if (TEST_ON_POSTGRES) {
+  afterAll(async () => {
+    for (const schema of schemasInUse) await dropSchema(schema);
+    schemasInUse.clear();
+  });
+}
+
+function postgresOverrides(dbPath: string): Partial<AppConfig> {
+  if (!TEST_ON_POSTGRES) return {};
+  const schema = `cl_t_${createHash('sha256').update(dbPath).digest('hex').slice(0, 16)}`;
+  schemasInUse.add(schema);
+  return { databaseUrl: TEST_PG_URL, databaseSchema: schema };
+}
 
 /** The admin key every test app is booted with (the `ADMIN_API_KEY` of a real deployment). */
 export const TEST_ADMIN_KEY = 'test-admin-key-0123456789abcdef';
@@ -17,7 +41,7 @@ export interface TestApp {
   http: Server;
   adminKey: string;
   dbPath: string;
-  /** The temp directory holding the database (removed by close() unless it was passed in). */
+  /** The directory holding the database (a temp dir removed by close(), unless dbPath was passed in). */
   dir: string;
   config: AppConfig;
   close(): Promise<void>;
@@ -28,12 +52,6 @@ export interface BootOptions {
   overrides?: Partial<AppConfig>;
   /** Reuse an existing database file (e.g. to boot again after a restart); the caller owns it. */
   dbPath?: string;
-}
-
-/** Makes a fresh temp directory with a path for a SQLite file in it. */
-export function tempDbPath(prefix = 'claim-ledger-test-'): { dir: string; dbPath: string; cleanup(): void } {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  return { dir, dbPath: join(dir, 'ledger.sqlite'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /**
@@ -47,6 +65,7 @@ export async function bootApp(options: BootOptions = {}): Promise<TestApp> {
     {},
     {
       databasePath: dbPath,
+      ...postgresOverrides(dbPath),
       adminApiKey: TEST_ADMIN_KEY,
       logLevel: 'error',
       redisUrl: null,
@@ -67,7 +86,7 @@ export async function bootApp(options: BootOptions = {}): Promise<TestApp> {
     http: app.getHttpServer() as Server,
     adminKey: config.adminApiKey ?? TEST_ADMIN_KEY,
     dbPath,
-    dir: temp?.dir ?? dbPath,
+    dir: temp?.dir ?? dirname(dbPath),
     config,
     async close() {
       if (closed) return;
@@ -172,8 +191,15 @@ export function evidenceBody(extra: Body = {}): Body {
   };
 }
 
-/** A report (evidence without stance), for POST /api/reports. */
+export const LVIV = { name: 'Lviv', lat: 49.8397, lon: 24.0297 };
+
+/** A report (evidence without stance), for POST /api/reports. As is, it matches the seed pledge's scope. */
 export function reportBody(extra: Body = {}): Body {
   const { stance: _stance, ...rest } = evidenceBody();
   return { ...rest, ...clone(extra) };
+}
+
+/** A report that matches no seed pledge (another city, another indicator): no job will attach it. */
+export function unrelatedReportBody(extra: Body = {}): Body {
+  return reportBody({ summary: 'A protest was reported in Lviv.', places: [clone(LVIV)], indicators: ['protest'], ...clone(extra) });
 }

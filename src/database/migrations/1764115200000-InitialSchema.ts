@@ -32,6 +32,11 @@ export class InitialSchema1764115200000 implements MigrationInterface {
         BEGIN SELECT RAISE(ABORT, 'events is append-only: UPDATE refused'); END`);
       await q.query(`CREATE TRIGGER events_refuse_delete BEFORE DELETE ON events
         BEGIN SELECT RAISE(ABORT, 'events is append-only: DELETE refused'); END`);
+      // REPLACE deletes the conflicting row without firing DELETE triggers: refuse it up front.
+      await q.query(`CREATE TRIGGER events_refuse_replace BEFORE INSERT ON events
+        WHEN EXISTS (SELECT 1 FROM events WHERE position = NEW.position
+                     OR (stream_id = NEW.stream_id AND stream_version = NEW.stream_version))
+        BEGIN SELECT RAISE(ABORT, 'events is append-only: REPLACE refused'); END`);
     }
 
     await q.query(`CREATE TABLE idempotency_keys (
@@ -128,6 +133,7 @@ export class InitialSchema1764115200000 implements MigrationInterface {
     } else {
       await q.query(`DROP TRIGGER IF EXISTS events_refuse_update`);
       await q.query(`DROP TRIGGER IF EXISTS events_refuse_delete`);
+      await q.query(`DROP TRIGGER IF EXISTS events_refuse_replace`);
       await q.query(`DROP TABLE IF EXISTS events`);
     }
   }
