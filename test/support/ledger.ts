@@ -4,7 +4,7 @@ import { createDataSource, migrate } from '../../src/database/data-source';
 import type { EventMetadata } from '../../src/ledger/event-catalogue';
 import { EventStore } from '../../src/ledger/event-store';
 import { LedgerReader } from '../../src/ledger/ledger-reader';
-import { tempDbPath } from './app';
+import { tempDbPath } from './temp';
 
 export interface TestLedger {
   ds: DataSource;

@@ -1,0 +1,95 @@
+import { ConflictError, NotFoundError } from '../../../src/common/errors';
+import {
+  decideEvidence,
+  evolveEvidence,
+  foldEvidence,
+  initialEvidenceState,
+  type EvidenceCommand,
+  type EvidenceState,
+} from '../../../src/evidence/evidence.decider';
+import type { EvidenceSubmittedData, NewEvent, StoredEvent } from '../../../src/ledger/event-catalogue';
+import { scenario } from '../../support/decider';
+
+const evidence = scenario<EvidenceCommand, EvidenceState, NewEvent>({
+  decide: decideEvidence,
+  evolve: (s, e) => evolveEvidence(s, e),
+  initialState: initialEvidenceState,
+});
+
+const CLAIM_ID = '44444444-4444-4444-8444-444444444444';
+
+const SHELLING: EvidenceSubmittedData = {
+  claimId: CLAIM_ID,
+  stance: 'contradicts',
+  summary: "Local officials reported heavy shelling near Chernihiv well after Tuesday's announcement.",
+  source: { url: 'https://www.themoscowtimes.com/2022/03/30/kremlin-sees-no-breakthroughs-at-ukraine-talks-a77146', publisher: 'The Moscow Times' },
+  observedAt: '2022-03-30T08:00:00+03:00',
+  reliability: 'B',
+  credibility: 2,
+  places: [{ name: 'Chernihiv', lat: 51.4982, lon: 31.2893 }],
+  indicators: ['shelling'],
+};
+
+const REPORT: EvidenceSubmittedData = { ...SHELLING, claimId: null, stance: undefined };
+delete (REPORT as Partial<EvidenceSubmittedData>).stance;
+
+const submitted = (data: EvidenceSubmittedData = SHELLING): NewEvent => ({ type: 'EvidenceSubmitted', data });
+const retracted = (reason: string): NewEvent => ({ type: 'EvidenceRetracted', data: { reason } });
+
+describe('Evidence decider: SubmitEvidence', () => {
+  it('submits evidence for a claim', () => {
+    evidence.given([]).when({ type: 'SubmitEvidence', evidence: SHELLING }).then([submitted(SHELLING)]);
+  });
+
+  it('submits a report (no claim, no stance)', () => {
+    evidence.given([]).when({ type: 'SubmitEvidence', evidence: REPORT }).then([submitted(REPORT)]);
+  });
+
+  it('refuses to submit the same evidence twice', () => {
+    evidence.given([submitted()]).when({ type: 'SubmitEvidence', evidence: SHELLING }).thenThrows(ConflictError);
+  });
+});
+
+describe('Evidence decider: RetractEvidence', () => {
+  it('retracts submitted evidence with its reason', () => {
+    evidence.given([submitted()]).when({ type: 'RetractEvidence', reason: 'the report was fabricated' }).then([retracted('the report was fabricated')]);
+  });
+
+  it('refuses to retract evidence that does not exist', () => {
+    evidence.given([]).when({ type: 'RetractEvidence', reason: 'x' }).thenThrows(NotFoundError);
+  });
+
+  it('refuses to retract twice', () => {
+    evidence
+      .given([submitted(), retracted('first')])
+      .when({ type: 'RetractEvidence', reason: 'again' })
+      .thenThrows(ConflictError, /already retracted/);
+  });
+});
+
+describe('Evidence evolve', () => {
+  it('folds submission and retraction; a stored retraction keeps its time', () => {
+    const storedRetraction = {
+      ...retracted('wrong city'),
+      position: 9,
+      streamId: 'evidence-x',
+      streamVersion: 2,
+      metadata: { actor: { kind: 'system', name: 't' }, correlationId: 'c', causationId: null },
+      recordedAt: '2022-04-01T10:00:00.000Z',
+      prevHash: '0'.repeat(64),
+      hash: 'f'.repeat(64),
+    } as StoredEvent;
+    expect(foldEvidence([submitted(), storedRetraction])).toEqual({
+      exists: true,
+      evidence: SHELLING,
+      retracted: true,
+      retraction: { reason: 'wrong city', at: '2022-04-01T10:00:00.000Z' },
+    });
+    expect(foldEvidence([submitted(), retracted('r')]).retraction).toEqual({ reason: 'r', at: null });
+  });
+
+  it('ignores claim events', () => {
+    const state = evolveEvidence(initialEvidenceState, { type: 'EvidenceDetached', data: { evidenceId: 'x', reason: 'retracted' } });
+    expect(state).toEqual(initialEvidenceState);
+  });
+});
