@@ -1,41 +1,70 @@
-import { LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
 import type { AppConfig } from './config/app-config';
 import { AppModule } from './app.module';
+import type { FastifyReply } from 'fastify';
 import { ProblemFilter } from './common/problem.filter';
+import { problem, sendProblem } from './common/problem';
 import { createValidationPipe } from './common/validation';
+import { OpsModule, createOpsRuntime, installHttpOps, type OpsRuntime } from './ops/ops.module';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-function logLevels(level: string): LogLevel[] | false {
-  const order: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
-  if (level === 'silent') return false;
-  const map: Record<string, LogLevel> = { info: 'log', trace: 'verbose' };
-  const idx = order.indexOf(map[level] ?? (level as LogLevel));
-  return order.slice(0, idx < 0 ? 4 : idx + 1);
-}
-
-/** Builds the HTTP app (Fastify under Nest); used by main.ts and by the e2e tests. */
-export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
+/**
+ * Builds the HTTP app (Fastify under Nest); used by main.ts and by the e2e tests. Logs are pino
+ * JSON lines (src/ops/logging.ts); `ops` lets a caller pass its own runtime (e.g. a log sink).
+ * Signals are main.ts's business (graceful shutdown), so several apps can live in one process.
+ */
+export async function createApp(config: AppConfig, ops: OpsRuntime = createOpsRuntime(config)): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
+    // Errors Fastify's router raises before any route runs (malformed percent-encoding: 400; a path
+    // segment over 100 characters: 414) answer problem+json like every other error.
+    frameworkErrors: (err: { code?: string; statusCode?: number }, _req: unknown, reply: FastifyReply) => {
+      if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+        const detail = 'a path segment is longer than 100 characters';
+        sendProblem(reply, problem(414, detail, { title: 'URI Too Long', type: 'urn:claim-ledger:problem:uri-too-long', errors: [{ field: 'url', message: detail }] }));
+      } else if (err.code === 'FST_ERR_BAD_URL') {
+        const detail = 'the URL is not valid (malformed percent-encoding)';
+        sendProblem(reply, problem(400, detail, { errors: [{ field: 'url', message: detail }] }));
+      } else {
+        sendProblem(reply, problem(err.statusCode ?? 500, 'the request could not be routed'));
+      }
+    },
+    // Requests Node's HTTP parser refuses (headers over 16 KiB, malformed request lines or header
+    // values, a client too slow to send them) get problem+json too, then the connection closes.
+    clientErrorHandler: (err: NodeJS.ErrnoException, socket: Socket) => {
+      if (err.code === 'ECONNRESET' || socket.destroyed) return;
+      const [status, title, detail] =
+        err.code === 'HPE_HEADER_OVERFLOW'
+          ? [431, 'Request Header Fields Too Large', 'the request headers are larger than 16 KiB']
+          : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? [408, 'Request Timeout', 'the request was not received in time']
+            : [400, 'Bad Request', 'the request is not well-formed HTTP'];
+      const body = JSON.stringify(problem(status, detail, { title, type: `urn:claim-ledger:problem:${title.toLowerCase().replace(/[^a-z]+/g, '-')}` }));
+      if (socket.writable) {
+        socket.write(`HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      }
+      socket.destroy();
+    },
     // A caller's X-Request-Id is kept (when sane) so it can follow the request into events and jobs.
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config), adapter, {
-    logger: logLevels(config.logLevel),
+  const app = await NestFactory.create<NestFastifyApplication>(OpsModule.root(AppModule.register(config), ops, { http: true }), adapter, {
+    logger: ops.nestLogger,
+    // A failed start (e.g. a schema newer than this build) rejects here instead of exiting the process.
+    abortOnError: false,
   });
   app.useGlobalFilters(new ProblemFilter());
   app.useGlobalPipes(createValidationPipe());
-  app.enableShutdownHooks();
   const fastify = app.getHttpAdapter().getInstance();
   // The API speaks JSON only: any other body type is 415, not a string run through validation.
   fastify.removeContentTypeParser(['text/plain']);
@@ -43,6 +72,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     reply.header('x-request-id', String(req.id));
     return payload;
   });
+  installHttpOps(app, config, ops);
   await app.init();
   return app;
 }

@@ -1,14 +1,21 @@
 import 'reflect-metadata';
-import { Logger } from '@nestjs/common';
 import { loadConfig } from './config/app-config';
 import { createApp } from './app.factory';
+import { createOpsRuntime } from './ops/ops.module';
+import { closeHttpGracefully, installGracefulShutdown } from './ops/shutdown';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const app = await createApp(config);
+  const ops = createOpsRuntime(config);
+  const app = await createApp(config, ops).catch((err: unknown) => {
+    ops.logger.fatal({ err: { message: (err as Error)?.message } }, 'claim-ledger could not start');
+    throw err;
+  });
   await app.listen(config.port, config.host);
-  new Logger('claim-ledger').log(
-    `listening on http://${config.host}:${config.port} (database ${config.databasePath}; jobs ${config.redisUrl ? 'via BullMQ' : 'in-process'})`,
+  installGracefulShutdown(app, ops.logger, { closeHttp: () => closeHttpGracefully(app.getHttpAdapter().getInstance()) });
+  ops.logger.info(
+    { port: config.port, host: config.host, database: config.databasePath, jobs: config.redisUrl ? 'bullmq' : 'in-process', runWorkers: config.runWorkers },
+    `listening on http://${config.host}:${config.port}`,
   );
 }
 

@@ -1,23 +1,19 @@
 import 'reflect-metadata';
-import { DynamicModule, Global, Logger, Module } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { APP_CONFIG, loadConfig, type AppConfig } from './config/app-config';
+import { loadConfig, type AppConfig } from './config/app-config';
+import { ConfigModule } from './config/config.module';
 import { LedgerModule } from './ledger/ledger.module';
 import { ProjectionsModule } from './projections/projections.module';
 import { JobsModule } from './jobs/jobs.module';
-
-@Global()
-@Module({})
-class WorkerConfigModule {
-  static register(config: AppConfig): DynamicModule {
-    return { module: WorkerConfigModule, providers: [{ provide: APP_CONFIG, useValue: config }], exports: [APP_CONFIG] };
-  }
-}
+import { OpsModule, createOpsRuntime } from './ops/ops.module';
+import { installGracefulShutdown } from './ops/shutdown';
+import { startWorkerMetricsServer } from './ops/worker-metrics';
 
 @Module({})
 class WorkerModule {
   static register(config: AppConfig): DynamicModule {
-    return { module: WorkerModule, imports: [WorkerConfigModule.register(config), LedgerModule, ProjectionsModule, JobsModule] };
+    return { module: WorkerModule, imports: [ConfigModule.register(config), LedgerModule, ProjectionsModule, JobsModule] };
   }
 }
 
@@ -25,9 +21,18 @@ class WorkerModule {
 async function main(): Promise<void> {
   const config = loadConfig(process.env, { runWorkers: true });
   if (!config.redisUrl) throw new Error('npm run worker needs REDIS_URL: without Redis, jobs run inside the API process');
-  const app = await NestFactory.createApplicationContext(WorkerModule.register(config), { logger: ['fatal', 'error', 'warn', 'log'] });
-  app.enableShutdownHooks();
-  new Logger('claim-ledger').log(`worker running (database ${config.databasePath}, queues prefix ${config.queuePrefix})`);
+  const ops = createOpsRuntime(config);
+  const app = await NestFactory.createApplicationContext(OpsModule.root(WorkerModule.register(config), ops, { http: false }), {
+    logger: ops.nestLogger,
+    abortOnError: false,
+  });
+  // METRICS_PORT: the worker's own /metrics (jobs_*, events it appended) for Prometheus.
+  const metricsPort = Number(process.env.METRICS_PORT);
+  const metricsServer = metricsPort > 0 ? await startWorkerMetricsServer(metricsPort, config.host, ops.metrics, ops.logger) : null;
+  installGracefulShutdown(app, ops.logger, {
+    closeHttp: async () => void (metricsServer && (await new Promise((r) => metricsServer.close(r)))),
+  });
+  ops.logger.info({ database: config.databasePath, queuePrefix: config.queuePrefix }, 'worker running');
 }
 
 main().catch((err) => {

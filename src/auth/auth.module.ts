@@ -3,12 +3,20 @@ import { APP_GUARD } from '@nestjs/core';
 import { ApiKeysController } from './api-keys.controller';
 import { ApiKeysService } from './api-keys.service';
 import { AuthGuard } from './auth.guard';
+import { RATE_LIMITER_PROVIDER, RateLimitGuard, RateLimiter } from './rate-limit';
 import { IdempotencyService } from '../common/idempotency.service';
 
 @Global()
 @Module({
   controllers: [ApiKeysController],
-  providers: [ApiKeysService, IdempotencyService, { provide: APP_GUARD, useClass: AuthGuard }],
-  exports: [ApiKeysService, IdempotencyService],
+  // Guards run in this order: the key first, then its rate limit.
+  providers: [
+    ApiKeysService,
+    IdempotencyService,
+    RATE_LIMITER_PROVIDER,
+    { provide: APP_GUARD, useClass: AuthGuard },
+    { provide: APP_GUARD, useClass: RateLimitGuard },
+  ],
+  exports: [ApiKeysService, IdempotencyService, RateLimiter],
 })
 export class AuthModule {}

@@ -1,7 +1,7 @@
 import type { AttachedBy, Stance, VerificationStatus } from '../common/domain.types';
 import type { ClaimRecordedData, EvidenceSubmittedData, StoredEvent, VerificationStatusChangedData } from '../ledger/event-catalogue';
 import { foldEvidence } from '../evidence/evidence.decider';
-import { VERDICT_RULE } from '../verification';
+import { VERDICT_RULE, computeVerdict } from '../verification';
 
 export interface ClaimEvidenceItem {
   evidenceId: string;
@@ -79,6 +79,24 @@ export function buildClaimView(
       verdict = { support: d.support, contradict: d.contradict, basis: d.basis, rule: d.rule };
       statusHistory.push({ status: d.to, at: e.recordedAt, position: e.position });
     }
+  }
+  // A status change is recorded only when the status moves, so evidence attached (or detached)
+  // since the last one is not in its numbers: weigh what is attached now, as the jobs do
+  // (attached and not detached), with the same rule. Equal to the recorded numbers whenever
+  // the last event was a status change.
+  const current = [...evidence.values()].filter((item) => item.attached);
+  // (Only when every attached piece's submission was found; otherwise the recorded numbers stand.)
+  if (current.every((item) => item.source.url !== '')) {
+    const v = computeVerdict(
+      current.map((item) => ({
+        evidenceId: item.evidenceId,
+        stance: item.stance,
+        reliability: item.reliability,
+        credibility: item.credibility,
+        source: item.source,
+      })),
+    );
+    verdict = { support: v.support, contradict: v.contradict, basis: v.basis, rule: v.rule };
   }
   const last = claimEvents[claimEvents.length - 1];
   return {

@@ -1,3 +1,7 @@
+import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiAccess, ApiIdempotent, ApiProblems, ApiWriteProblems } from '../ops/openapi/decorators';
+import { CRIMEA_CLAIM_EXAMPLE, EX, PLEDGE_EXAMPLE } from '../ops/openapi/examples';
+import { ClaimCreatedSchema, ClaimPageSchema, ClaimViewSchema, EventListSchema } from '../ops/openapi/schemas';
 import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { CheckerOnly, ReadAccess } from '../auth/roles';
@@ -10,6 +14,7 @@ import type { ClaimRecordedData } from '../ledger/event-catalogue';
 import { ClaimViewQueryDto, CreateClaimDto, ListClaimsQueryDto } from './claim.dto';
 import { ClaimsService } from './claims.service';
 
+@ApiTags('claims')
 @Controller('api/claims')
 export class ClaimsController {
   constructor(private readonly claims: ClaimsService) {}
@@ -17,6 +22,12 @@ export class ClaimsController {
   @Post()
   @CheckerOnly()
   @HttpCode(201)
+  @ApiOperation({ summary: 'Record a claim or a pledge (checker)', description: 'Appends ClaimRecorded. A pledge with a scope is matched against field reports by a job.' })
+  @ApiAccess('checker')
+  @ApiBody({ type: CreateClaimDto, examples: { pledge: { summary: 'Medinsky: reduce military activity near Kyiv and Chernihiv', value: PLEDGE_EXAMPLE }, claim: { summary: 'Peskov on Crimea', value: CRIMEA_CLAIM_EXAMPLE } } })
+  @ApiCreatedResponse({ type: ClaimCreatedSchema, headers: { Location: { description: 'The claim', schema: { type: 'string', example: `/api/claims/${EX.claimId}` } }, ETag: { description: 'The version, for If-Match', schema: { type: 'string', example: '"1"' } } } })
+  @ApiIdempotent()
+  @ApiWriteProblems()
   async create(@Body() dto: CreateClaimDto, @Req() req: IdempotentRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const { answer, location } = await this.claims.record(toClaimData(dto), requestMetadata(req), (respond) =>
       idempotencyRecord(req, respond),
@@ -28,12 +39,21 @@ export class ClaimsController {
 
   @Get()
   @ReadAccess()
+  @ApiOperation({ summary: 'List claims, newest first (viewer, or public with PUBLIC_READ)', description: 'Filters combine; keyset-paginated with ?cursor=.' })
+  @ApiAccess('read')
+  @ApiOkResponse({ type: ClaimPageSchema })
+  @ApiProblems(400)
   list(@Query() query: ListClaimsQueryDto) {
     return this.claims.list(query);
   }
 
   @Get(':id')
   @ReadAccess()
+  @ApiOperation({ summary: 'A claim with its evidence, verdict and status history', description: '?asOf= answers as the ledger knew it then.' })
+  @ApiAccess('read')
+  @ApiParam({ name: 'id', format: 'uuid', description: 'Claim id' })
+  @ApiOkResponse({ type: ClaimViewSchema, headers: { ETag: { description: 'The version, for If-Match', schema: { type: 'string', example: '"4"' } } } })
+  @ApiProblems(400, 404)
   async view(@Param('id') id: string, @Query() query: ClaimViewQueryDto, @Res({ passthrough: true }) reply: FastifyReply) {
     const view = await this.claims.view(assertUuid(id, 'id'), query.asOf);
     reply.header('etag', `"${view.version}"`);
@@ -43,6 +63,11 @@ export class ClaimsController {
   @Get(':id/events')
   @ReadAccess()
   @Header('cache-control', 'no-cache')
+  @ApiOperation({ summary: "The claim's own event stream, oldest first" })
+  @ApiAccess('read')
+  @ApiParam({ name: 'id', format: 'uuid', description: 'Claim id' })
+  @ApiOkResponse({ type: EventListSchema })
+  @ApiProblems(400, 404)
   async events(@Param('id') id: string) {
     return { items: await this.claims.events(assertUuid(id, 'id')) };
   }

@@ -1,4 +1,4 @@
-import { BadRequestException, ValidationPipe } from '@nestjs/common';
+import { BadRequestException, ValidationPipe, type ArgumentMetadata } from '@nestjs/common';
 import { ValidationOptions, registerDecorator, type ValidationArguments } from 'class-validator';
 import { RequestValidationError, flattenValidationErrors } from './request-validation.error';
 
@@ -94,9 +94,38 @@ export function assertUuid(value: string, field: string): string {
   return value.toLowerCase();
 }
 
+/** No DTO nests deeper than a handful of levels; this bound keeps hostile bodies off the validator's recursion. */
+export const MAX_INPUT_DEPTH = 32;
+
+/** True when objects/arrays in `value` nest deeper than `max` (checked without recursion). */
+export function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth >= max) return true;
+    for (const child of Object.values(v as object)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/**
+ * class-transformer and class-validator walk a body recursively: a body nested a few thousand
+ * levels deep (well under the 1 MiB limit) overflowed the stack and answered 500. Refused first.
+ */
+class DepthBoundedValidationPipe extends ValidationPipe {
+  override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (nestedDeeperThan(value, MAX_INPUT_DEPTH)) {
+      const field = metadata.type === 'body' ? 'body' : (metadata.data ?? metadata.type);
+      return Promise.reject(RequestValidationError.field(field, `${field} is nested more than ${MAX_INPUT_DEPTH} levels deep`));
+    }
+    return super.transform(value, metadata);
+  }
+}
+
 /** DTO validation for every route: unknown fields rejected, errors name their field. */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new DepthBoundedValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     forbidUnknownValues: true,

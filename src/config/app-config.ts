@@ -19,6 +19,12 @@ export interface AppConfig {
   orgName: string;
   orgUrl: string;
   publicBaseUrl: string;
+  /** Writes per minute per API key (RATE_LIMIT_PER_MINUTE, 1200; 0: no limit). Optional: absent means the default. */
+  rateLimitWritesPerMinute?: number;
+  /** Reads per minute per API key (RATE_LIMIT_READS_PER_MINUTE, 12000; 0: no limit). */
+  rateLimitReadsPerMinute?: number;
+  /** Live SSE streams per API key at once (SSE_MAX_CLIENTS_PER_KEY, 64; 0: no limit). */
+  sseMaxClientsPerKey?: number;
 }
 
 function bool(value: string | undefined, fallback: boolean, name: string): boolean {
@@ -54,6 +60,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     orgName: env.ORG_NAME || 'claim-ledger',
     orgUrl: env.ORG_URL || 'http://localhost:3000',
     publicBaseUrl: (env.PUBLIC_BASE_URL || `http://localhost:${port}`).replace(/\/+$/, ''),
+    rateLimitWritesPerMinute: int(env.RATE_LIMIT_PER_MINUTE, 1200, 'RATE_LIMIT_PER_MINUTE', 0, 100_000_000),
+    rateLimitReadsPerMinute: int(env.RATE_LIMIT_READS_PER_MINUTE, 12_000, 'RATE_LIMIT_READS_PER_MINUTE', 0, 100_000_000),
+    sseMaxClientsPerKey: int(env.SSE_MAX_CLIENTS_PER_KEY, 64, 'SSE_MAX_CLIENTS_PER_KEY', 0, 1_000_000),
     ...overrides,
   };
   if (config.databaseUrl !== null && !/^postgres(ql)?:\/\//.test(config.databaseUrl)) {

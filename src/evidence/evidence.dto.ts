@@ -1,3 +1,5 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { EX } from '../ops/openapi/examples';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsDefined, IsIn, IsInt, IsObject, IsOptional, Max, Min, ValidateNested } from 'class-validator';
 import { RELIABILITIES, STANCES, type Credibility, type Reliability, type Stance } from '../common/domain.types';
@@ -7,23 +9,28 @@ import { IsIsoDateTime, IsText } from '../common/validation';
 /** A field report: evidence without a stance, matched to pledges by the jobs. */
 export class ReportDto {
   @IsText(1, 5000)
+  @ApiProperty({ type: String, minLength: 1, maxLength: 5000, example: EX.evidenceSummary })
   summary!: string;
 
   @IsDefined({ message: 'source is required' })
   @IsObject({ message: 'source must be an object' })
   @ValidateNested()
   @Type(() => SourceDto)
+  @ApiProperty({ type: () => SourceDto })
   source!: SourceDto;
 
   @IsIsoDateTime()
+  @ApiProperty({ type: String, format: 'date-time', description: 'When it was observed; at most 5 minutes in the future', example: EX.observedAt })
   observedAt!: string;
 
   @IsIn(RELIABILITIES as Reliability[], { message: 'reliability must be one of A, B, C, D, E, F' })
+  @ApiProperty({ enum: RELIABILITIES, description: 'Source reliability, A (reliable) .. F (cannot be judged)', example: 'B' })
   reliability!: Reliability;
 
   @IsInt({ message: 'credibility must be a whole number from 1 to 6' })
   @Min(1, { message: 'credibility must be a whole number from 1 to 6' })
   @Max(6, { message: 'credibility must be a whole number from 1 to 6' })
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: 6, description: 'Information credibility, 1 (confirmed) .. 6 (cannot be judged)', example: 2 })
   credibility!: Credibility;
 
   @IsOptional()
@@ -31,22 +38,26 @@ export class ReportDto {
   @ArrayMaxSize(100, { message: 'places may hold at most 100 places' })
   @ValidateNested({ each: true })
   @Type(() => PlaceDto)
+  @ApiPropertyOptional({ type: () => [PlaceDto], maxItems: 100, example: [EX.chernihiv] })
   places?: PlaceDto[];
 
   @IsOptional()
   @IsArray({ message: 'indicators must be an array of strings' })
   @ArrayMaxSize(100, { message: 'indicators may hold at most 100 entries' })
   @IsText(1, 100, { each: true })
+  @ApiPropertyOptional({ type: [String], maxItems: 100, example: ['shelling'] })
   indicators?: string[];
 }
 
 /** Evidence sent for one claim, with the checker's stance. */
 export class EvidenceDto extends ReportDto {
   @IsIn(STANCES as Stance[], { message: 'stance must be "supports" or "contradicts"' })
+  @ApiProperty({ enum: STANCES, example: 'contradicts' })
   stance!: Stance;
 }
 
 export class RetractDto {
   @IsText(1, 2000)
+  @ApiProperty({ type: String, minLength: 1, maxLength: 2000, example: EX.reason })
   reason!: string;
 }

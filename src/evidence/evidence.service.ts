@@ -2,11 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { defined } from '../common/dto';
-import { NotFoundError } from '../common/errors';
+import { ConcurrencyError, NotFoundError } from '../common/errors';
 import { RequestValidationError } from '../common/request-validation.error';
 import { EventStore } from '../ledger/event-store';
 import { claimStreamId, evidenceStreamId, type EventMetadata, type EvidenceSubmittedData } from '../ledger/event-catalogue';
-import type { AppendResult, IdempotencyRecord, StoredResponse, StreamPrecondition } from '../ledger/event-store.types';
+import type { AppendGuard, AppendResult, IdempotencyRecord, StoredResponse, StreamPrecondition } from '../ledger/event-store.types';
 import { LedgerReader } from '../ledger/ledger-reader';
 import { decideEvidence, foldEvidence, initialEvidenceState } from './evidence.decider';
 import type { EvidenceDto, ReportDto } from './evidence.dto';
@@ -38,7 +38,7 @@ export class EvidenceService {
     if (version === 0) throw new NotFoundError(`no claim with id ${claimId}`, 'id');
     // Claims are never deleted, so without If-Match existing is all that must hold.
     const preconditions: StreamPrecondition[] = ifMatch === null ? [] : [{ streamId: claimStreamId(claimId), expectedVersion: ifMatch }];
-    return this.submit(toEvidenceData(dto, claimId), metadata, idem, preconditions);
+    return this.submit(toEvidenceData(dto, claimId), metadata, idem, preconditions, ifMatch === null ? undefined : noEvidenceSince(claimId, ifMatch));
   }
 
   submitReport(dto: ReportDto, metadata: EventMetadata, idem?: IdempotencyFactory) {
@@ -50,6 +50,7 @@ export class EvidenceService {
     metadata: EventMetadata,
     idem: IdempotencyFactory | undefined,
     preconditions: StreamPrecondition[],
+    guard?: AppendGuard,
   ): Promise<EvidenceAccepted> {
     if (Date.parse(data.observedAt) > Date.now() + MAX_CLOCK_SKEW_MS) {
       throw RequestValidationError.field('observedAt', 'observedAt must not be more than 5 minutes in the future');
@@ -63,6 +64,7 @@ export class EvidenceService {
       events,
       metadata,
       preconditions,
+      guard,
       idempotency: idem?.((r) => ({ status: 202, body: answerOf(r), headers: { location: `/api/evidence/${evidenceId}` } })),
     });
     return answerOf(result);
@@ -139,4 +141,24 @@ export function toEvidenceData(dto: ReportDto & { stance?: EvidenceDto['stance']
     places: dto.places?.map((p) => defined({ name: p.name, lat: p.lat, lon: p.lon })),
     indicators: dto.indicators ? [...dto.indicators] : undefined,
   });
+}
+
+/**
+ * If-Match on evidence for a claim: a submission is a write to the claim, although the claim's
+ * stream (and so its ETag) only moves once the job attaches it. So "the claim is still at the
+ * version I looked at" also needs "no evidence was submitted for it since it reached that
+ * version": of many writers holding the same ETag exactly one gets in, whatever the job's timing.
+ * Checked in the append's transaction; the evidence read model already holds the batch's earlier
+ * submissions.
+ */
+function noEvidenceSince(claimId: string, version: number): AppendGuard {
+  return async (tx, ctx) => {
+    const since = await ctx.lastPosition(claimStreamId(claimId));
+    const later = await tx.get<{ position: number }>('SELECT position FROM evidence WHERE claim_id = ? AND position > ? LIMIT 1', [claimId, since]);
+    if (later) {
+      const err = new ConcurrencyError(claimStreamId(claimId), version, version);
+      err.message = `claim ${claimId} has had evidence submitted (position ${later.position}) since version ${version}; read it again once it is attached`;
+      throw err;
+    }
+  };
 }

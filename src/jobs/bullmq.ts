@@ -1,8 +1,9 @@
 import { Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { Queue, Worker, type JobsOptions } from 'bullmq';
 import IORedis, { type RedisOptions } from 'ioredis';
 import { QUEUE_NAMES, type JobData, type PlannedJob, type QueueName } from './job-plan';
-import type { JobSink } from './job-sink';
+import type { HandOver, HandOverProgress, JobSink } from './job-sink';
 import type { VerificationJobs } from './verification-jobs';
 
 export const DEFAULT_JOB_OPTIONS: JobsOptions = {
@@ -17,18 +18,75 @@ export function redisConnection(url: string, extra: RedisOptions = {}): IORedis 
   return new IORedis(url, { lazyConnect: false, ...extra });
 }
 
+/** Moves `token:position` up, only while the key still holds that token (Redis was not emptied meanwhile). */
+const ADVANCE_SCRIPT = `
+local cur = redis.call('GET', KEYS[1])
+if not cur then return 0 end
+local token, pos = string.match(cur, '^(.+):(%d+)$')
+if token ~= ARGV[1] then return 0 end
+if tonumber(ARGV[2]) > tonumber(pos) then redis.call('SET', KEYS[1], token .. ':' .. ARGV[2]) end
+return 1`;
+
+/**
+ * Atomically: the hand-over position, and the lowest position any unfinished job (waiting,
+ * active, paused, prioritized, delayed, waiting for children, failed) was planned from. Job ids
+ * end in _<position> (job-plan.ts). Returns false without hand-over state, else {position, lowest or -1}.
+ */
+const FINISHED_SCRIPT = `
+local cur = redis.call('GET', KEYS[1])
+if not cur then return false end
+local handed = tonumber(string.match(cur, ':(%d+)$'))
+local lowest = -1
+for i = 2, #KEYS do
+  local kind = redis.call('TYPE', KEYS[i]).ok
+  local ids = {}
+  if kind == 'list' then ids = redis.call('LRANGE', KEYS[i], 0, -1)
+  elseif kind == 'zset' then ids = redis.call('ZRANGE', KEYS[i], 0, -1) end
+  for _, id in ipairs(ids) do
+    local p = tonumber(string.match(id, '_(%d+)$'))
+    if p and (lowest < 0 or p < lowest) then lowest = p end
+  end
+end
+return {handed, lowest}`;
+
+const UNFINISHED_STATES = ['wait', 'active', 'paused', 'prioritized', 'delayed', 'waiting-children', 'failed'];
+
 /** Hands jobs to BullMQ. A Redis that does not answer makes deliver() throw; the log keeps the work. */
 export class BullMqJobSink implements JobSink {
   readonly mode = 'bullmq' as const;
   private readonly connection: IORedis;
   private readonly queues = new Map<QueueName, Queue>();
+  private readonly handOverKey: string;
+
+  /**
+   * The hand-over position lives in Redis next to the jobs (`<prefix>:ledger-dispatch:handed`,
+   * "<token>:<position>"): if Redis loses its data, it loses both, and the dispatcher starts
+   * again from the database's finished watermark instead of believing the lost jobs were taken.
+   */
+  readonly progress: HandOverProgress = {
+    read: (seed) => this.readHandOver(seed),
+    advance: async (from, position) =>
+      Number(await this.connection.eval(ADVANCE_SCRIPT, 1, this.handOverKey, from.token, String(position))) === 1,
+    finishedUpTo: async () => {
+      const keys = [...this.queues.values()].flatMap((q) => UNFINISHED_STATES.map((state) => q.keys[state]));
+      const answer = (await this.connection.eval(FINISHED_SCRIPT, 1 + keys.length, this.handOverKey, ...keys)) as [number, number] | null;
+      if (!answer) return null;
+      const [handed, lowest] = answer.map(Number);
+      if (!Number.isInteger(handed)) return null;
+      return lowest < 0 ? handed : Math.min(handed, lowest - 1);
+    },
+  };
 
   constructor(redisUrl: string, prefix: string) {
+    this.handOverKey = `${prefix}:ledger-dispatch:handed`;
     // Fail fast while Redis is away instead of queueing commands in memory.
     this.connection = redisConnection(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
     this.connection.on('error', () => undefined); // reported through deliver() failures and /health
     for (const name of QUEUE_NAMES) {
-      this.queues.set(name, new Queue(name, { connection: this.connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS }));
+      const queue = new Queue(name, { connection: this.connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
+      // Without a listener BullMQ prints every reconnect failure to stderr while Redis is away.
+      queue.on('error', () => undefined);
+      this.queues.set(name, queue);
     }
   }
 
@@ -55,6 +113,19 @@ export class BullMqJobSink implements JobSink {
   async close(): Promise<void> {
     for (const q of this.queues.values()) await q.close().catch(() => undefined);
     await this.connection.quit().catch(() => this.connection.disconnect());
+  }
+
+  private async readHandOver(seed: number): Promise<HandOver> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const cur = await this.connection.get(this.handOverKey);
+      const m = cur ? /^(.+):(\d+)$/.exec(cur) : null;
+      if (m) return { token: m[1], position: Number(m[2]), started: false };
+      if (cur) await this.connection.del(this.handOverKey); // garbled: start afresh
+      const token = randomUUID();
+      if ((await this.connection.set(this.handOverKey, `${token}:${seed}`, 'NX')) === 'OK') return { token, position: seed, started: true };
+      // Another dispatcher started it between the two commands: read theirs.
+    }
+    throw new Error('could not read the hand-over state from Redis');
   }
 }
 

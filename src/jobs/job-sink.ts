@@ -1,9 +1,38 @@
 import type { PlannedJob } from './job-plan';
 
+/** How far hand-over has got in one queue store, as that store itself remembers it. */
+export interface HandOver {
+  /** Names the store's current contents; a store that lost them (Redis restarted empty) gets a new one. */
+  token: string;
+  /** Every job of the events up to here was handed to this store. */
+  position: number;
+  /** True when this call found no hand-over state in the store and started it from `seed`. */
+  started: boolean;
+}
+
+/**
+ * For sinks whose store can lose what it was given (Redis restarted without its data): the
+ * hand-over position is kept IN that store, so it vanishes together with the jobs, and the
+ * dispatcher then hands over again from the durable "finished" watermark it keeps in the database.
+ */
+export interface HandOverProgress {
+  /** The store's hand-over state; when it has none (new or wiped), starts one at `seed`. */
+  read(seed: number): Promise<HandOver>;
+  /** Moves the position up to `position` if the store still holds `from.token`; false if it lost it meanwhile. */
+  advance(from: HandOver, position: number): Promise<boolean>;
+  /**
+   * One consistent look at the store: the highest position up to which every job handed over has
+   * finished (completed; a failed job counts as unfinished). null when the store has no state.
+   */
+  finishedUpTo(): Promise<number | null>;
+}
+
 /** Where the dispatcher hands planned jobs: BullMQ queues, or the in-process runner. */
 export interface JobSink {
   readonly mode: 'bullmq' | 'inline';
   /** Resolves only once the jobs are durably accepted (or, inline, done); throws otherwise. */
   deliver(jobs: PlannedJob[]): Promise<void>;
   close(): Promise<void>;
+  /** Present when the sink's store may lose jobs it accepted (BullMQ); absent: accepted means done (inline). */
+  readonly progress?: HandOverProgress;
 }

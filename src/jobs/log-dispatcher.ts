@@ -4,10 +4,12 @@ import type { EventStore } from '../ledger/event-store';
 import type { LedgerReader } from '../ledger/ledger-reader';
 import { readCheckpoint, saveCheckpoint } from './checkpoints';
 import { planJobs } from './job-plan';
-import type { JobSink } from './job-sink';
+import type { HandOverProgress, JobSink } from './job-sink';
 
 export const DISPATCHER_CHECKPOINT = 'job-dispatcher';
 const PAGE = 500;
+/** How often (at most) a BullMQ dispatcher records in the database how far the jobs have finished. */
+const FINISHED_EVERY_MS = 1000;
 
 export interface DispatcherStatus {
   mode: 'bullmq' | 'inline';
@@ -23,6 +25,13 @@ export interface DispatcherStatus {
  * sink; the checkpoint moves only once the sink has taken them. So a crash or a Redis outage
  * delays work but never loses it, and a restart re-delivers at most the last page, which
  * deterministic job ids and idempotent handlers absorb.
+ *
+ * With BullMQ, "taken" is not "done": Redis may lose jobs it accepted (restarted without its
+ * data). So there the database checkpoint is the *finished* watermark (every job up to it
+ * completed, read from the queues in one atomic look), and how far hand-over has got is kept in
+ * Redis itself (HandOverProgress), where it disappears together with the jobs. A Redis that comes
+ * back empty has no hand-over state: the dispatcher starts it at the finished watermark and hands
+ * over again everything after it; job ids and idempotent handlers make the repeats harmless.
  */
 export class LogDispatcher {
   private readonly logger = new Logger('Dispatcher');
@@ -36,6 +45,9 @@ export class LogDispatcher {
   private failures = 0;
   private lastError: string | null = null;
   private retryAt = 0;
+  /** The queue store's hand-over token this dispatcher last worked with (BullMQ). */
+  private handOverToken: string | null = null;
+  private finishedCheckedAt = 0;
 
   constructor(
     private readonly store: EventStore,
@@ -104,6 +116,10 @@ export class LogDispatcher {
   private async loop(): Promise<void> {
     if (Date.now() < this.retryAt) return;
     try {
+      if (this.sink.progress) {
+        await this.handOverToQueues(this.sink.progress);
+        return;
+      }
       for (;;) {
         if (this.stopped) return;
         // Another dispatcher may have moved the shared checkpoint past us.
@@ -115,9 +131,7 @@ export class LogDispatcher {
         const last = events[events.length - 1].position;
         await saveCheckpoint(this.store, DISPATCHER_CHECKPOINT, last);
         this.checkpoint = last;
-        if (this.failures > 0) this.logger.log(`delivering again after ${this.failures} failed attempt(s)`);
-        this.failures = 0;
-        this.lastError = null;
+        this.delivered();
       }
     } catch (err) {
       this.failures++;
@@ -128,6 +142,45 @@ export class LogDispatcher {
         this.logger.warn(`could not hand over jobs (attempt ${this.failures}): ${this.lastError}; the log keeps them, retrying`);
       }
       setTimeout(() => this.wake(), backoff).unref();
+    }
+  }
+
+  private delivered(): void {
+    if (this.failures > 0) this.logger.log(`delivering again after ${this.failures} failed attempt(s)`);
+    this.failures = 0;
+    this.lastError = null;
+  }
+
+  /** BullMQ: hand over from where Redis says hand-over stands (or, if it lost that, from the finished watermark). */
+  private async handOverToQueues(progress: HandOverProgress): Promise<void> {
+    for (;;) {
+      if (this.stopped) return;
+      const finished = await readCheckpoint(this.ds, DISPATCHER_CHECKPOINT);
+      const state = await progress.read(finished);
+      if (state.token !== this.handOverToken) {
+        if (state.started && this.handOverToken !== null) {
+          this.logger.warn(`Redis lost the queued jobs (restarted without its data?): handing over again everything after position ${finished}`);
+        }
+        this.handOverToken = state.token;
+      }
+      const from = Math.max(state.position, finished);
+      this.checkpoint = from;
+      const events = await this.reader.readAfter(from, PAGE);
+      if (events.length === 0) break;
+      const jobs = events.flatMap(planJobs);
+      if (jobs.length > 0) await this.sink.deliver(jobs);
+      const last = events[events.length - 1].position;
+      // Refused when Redis was emptied meanwhile: what was just delivered may be gone, so read again.
+      if (await progress.advance(state, last)) this.checkpoint = last;
+      this.delivered();
+    }
+    this.delivered();
+    if (Date.now() - this.finishedCheckedAt >= FINISHED_EVERY_MS) {
+      this.finishedCheckedAt = Date.now();
+      const finished = await progress.finishedUpTo();
+      if (finished !== null && finished > (await readCheckpoint(this.ds, DISPATCHER_CHECKPOINT))) {
+        await saveCheckpoint(this.store, DISPATCHER_CHECKPOINT, finished);
+      }
     }
   }
 }

@@ -17,11 +17,14 @@ export async function verifyChain(reader: LedgerReader, pageSize = 5000): Promis
   let expectedPosition = 1;
   let prevHash = GENESIS_HASH;
   let checked = 0;
-  let after = 0;
   let lastHash: string | null = null;
+  let next = reader.readRowsAfter(0, pageSize);
   for (;;) {
-    const rows = await reader.readRowsAfter(after, pageSize);
+    const rows = await next;
     if (rows.length === 0) break;
+    // The next page is read while this one is hashed (a page that fails verification leaves it unread).
+    next = reader.readRowsAfter(rows[rows.length - 1].position, pageSize);
+    next.catch(() => undefined);
     for (const row of rows) {
       const bad = (problem: string): VerifyReport => ({
         ok: false,
@@ -48,7 +51,6 @@ export async function verifyChain(reader: LedgerReader, pageSize = 5000): Promis
       expectedPosition++;
       checked++;
     }
-    after = rows[rows.length - 1].position;
   }
   return { ok: true, checked, head: { position: expectedPosition - 1, hash: lastHash } };
 }

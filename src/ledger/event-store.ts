@@ -50,6 +50,8 @@ interface BatchContext {
    */
   usedKeys: Set<string> | null;
   savedKeys: Set<string>;
+  /** Position of the last event each stream got earlier in this batch (for guards). */
+  stagedPositions: Map<string, number>;
 }
 
 /**
@@ -58,7 +60,7 @@ interface BatchContext {
  * fails inside its own request's savepoint and only that request is refused.
  */
 class WritePhaseFailure extends Error {
-  constructor(readonly cause: unknown) {
+  constructor(override readonly cause: unknown) {
     super(`a write of the group commit failed: ${(cause as Error)?.message ?? String(cause)}`);
   }
 }
@@ -237,9 +239,14 @@ export class EventStore {
     const outcomes: Array<{ ok: true; result: AppendResult } | { ok: false; error: unknown }> = [];
     let head: number;
     try {
-      const last = await this.conn.get<{ position: number; hash: string; recorded_at: string }>(
-        'SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1',
-      );
+      // The batch's reads go out together (one wait, not three): all are reads under the write lock.
+      const [last, known, usedKeys] = await Promise.all([
+        this.conn.get<{ position: number; hash: string; recorded_at: string }>(
+          'SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1',
+        ),
+        this.readVersions(batch),
+        careful ? null : this.readUsedKeys(batch),
+      ]);
       let position = last?.position ?? 0;
       let prevHash = last?.hash ?? GENESIS_HASH;
       // recordedAt never goes backwards along the log, so "as of" cuts are prefixes of it.
@@ -247,9 +254,10 @@ export class EventStore {
       const recordedAt = last && last.recorded_at > nowIso ? last.recorded_at : nowIso;
       const ctx: BatchContext = {
         staged: new Map(),
-        known: await this.readVersions(batch),
-        usedKeys: careful ? null : await this.readUsedKeys(batch),
+        known,
+        usedKeys,
         savedKeys: new Set(),
+        stagedPositions: new Map(),
       };
       const rows: PreparedRow[] = [];
 
@@ -262,6 +270,7 @@ export class EventStore {
           position = result.position;
           prevHash = result.events[result.events.length - 1].hash;
           ctx.staged.set(request.streamId, result.version);
+          ctx.stagedPositions.set(request.streamId, result.position);
           if (request.idempotency) ctx.savedKeys.add(keyOf(request.idempotency));
           outcomes.push({ ok: true, result });
         } catch (error) {
@@ -323,6 +332,16 @@ export class EventStore {
     for (const pre of request.preconditions ?? []) {
       const actual = await this.versionOf(pre.streamId, ctx);
       if (actual !== pre.expectedVersion) throw new ConcurrencyError(pre.streamId, pre.expectedVersion, actual);
+    }
+    if (request.guard) {
+      await request.guard(this.conn, {
+        lastPosition: async (streamId) => {
+          const staged = ctx.stagedPositions.get(streamId);
+          if (staged !== undefined) return staged;
+          const row = await this.conn.get<{ p: number | null }>('SELECT MAX(position) AS p FROM events WHERE stream_id = ?', [streamId]);
+          return Number(row?.p ?? 0);
+        },
+      });
     }
 
     let metadataJson: string;

@@ -23,6 +23,19 @@ export interface IdempotencyRecord {
   respond(result: AppendResult): StoredResponse;
 }
 
+/** What an append's guard may ask about the batch it is checked in. */
+export interface GuardContext {
+  /** Position of the stream's last event, counting events staged earlier in the same group commit (0: none). */
+  lastPosition(streamId: string): Promise<number>;
+}
+
+/**
+ * A read-only check run in the append's own transaction, after the expected versions: it sees
+ * the read models as the batch's earlier requests left them, and throws to refuse the append
+ * (which then writes nothing).
+ */
+export type AppendGuard = (tx: SqlExecutor, ctx: GuardContext) => Promise<void>;
+
 export interface AppendRequest {
   streamId: string;
   expectedVersion: ExpectedVersion;
@@ -30,6 +43,7 @@ export interface AppendRequest {
   metadata: EventMetadata;
   /** Other streams that must still be at these versions (checked in the same transaction). */
   preconditions?: StreamPrecondition[];
+  guard?: AppendGuard;
   idempotency?: IdempotencyRecord;
 }
 
@@ -48,4 +62,10 @@ export interface InlineProjector {
   /** Tables it owns; emptied before a rebuild. */
   readonly tables: readonly string[];
   apply(tx: SqlExecutor, event: StoredEvent): Promise<void>;
+  /**
+   * Optional, for rebuilds on SQLite: the same effect as `apply` on each event in order, with
+   * fewer statements. It must throw whenever that sequence would fail (the rebuild then replays
+   * the page event by event, so the error is `apply`'s own).
+   */
+  applyBatch?(tx: SqlExecutor, events: readonly StoredEvent[]): Promise<void>;
 }

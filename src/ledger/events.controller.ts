@@ -1,24 +1,23 @@
+import { ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiAccess, ApiProblems } from '../ops/openapi/decorators';
+import { EventPageSchema } from '../ops/openapi/schemas';
 import { Controller, Get, Query } from '@nestjs/common';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, Min } from 'class-validator';
+import { LimitQueryDto } from '../common/dto';
 import { ReadAccess } from '../auth/roles';
 import { LedgerReader } from './ledger-reader';
 
-export class EventsQueryDto {
+export class EventsQueryDto extends LimitQueryDto {
   @IsOptional()
   @Type(() => Number)
   @IsInt({ message: 'after must be a whole number (a position)' })
   @Min(0, { message: 'after must be 0 or more' })
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, default: 0, description: 'Events after this position (nextCursor of the previous page)' })
   after?: number;
-
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'limit must be a whole number' })
-  @Min(1, { message: 'limit must be between 1 and 500' })
-  @Max(500, { message: 'limit must be between 1 and 500' })
-  limit?: number;
 }
 
+@ApiTags('ledger')
 @Controller('api/events')
 export class EventsController {
   constructor(private readonly reader: LedgerReader) {}
@@ -26,6 +25,10 @@ export class EventsController {
   /** The global feed, oldest first: everything needed to recompute the chain. */
   @Get()
   @ReadAccess()
+  @ApiOperation({ summary: 'The global feed, oldest first', description: 'Everything needed to recompute the hash chain without the service.' })
+  @ApiAccess('read')
+  @ApiOkResponse({ type: EventPageSchema })
+  @ApiProblems(400)
   async feed(@Query() query: EventsQueryDto) {
     const limit = query.limit ?? 50;
     const items = await this.reader.readAfter(query.after ?? 0, limit);

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { canonicalString } from './canonical-json';
 
 export const GENESIS_HASH = '0'.repeat(64);
@@ -34,6 +34,7 @@ export function canonicalEnvelope(e: HashInput): string {
   );
 }
 
+/** SHA-256 (hex) of the UTF-8 canonical envelope; crypto.hash is the one-shot form of createHash(). */
 export function eventHash(e: HashInput): string {
-  return createHash('sha256').update(canonicalEnvelope(e), 'utf8').digest('hex');
+  return hash('sha256', canonicalEnvelope(e), 'hex');
 }

@@ -6,6 +6,25 @@ import type { WriterConnection } from './writer-connection';
 export const BUSY_TIMEOUT_MS = 10_000;
 
 /**
+ * TypeORM's sqlite driver calls `sqlite3.verbose()`, which wraps every Database and Statement
+ * method of the whole process in a long-stack-trace shim: each call makes an Error and
+ * `util.inspect`s every bound parameter (a 50-row INSERT has 450). That was a fifth of an
+ * append's CPU. The writer keeps the methods as they were when this module loaded, before any
+ * DataSource exists, and calls them directly: the same statements, results and sqlite errors,
+ * only without the shim's extra stack lines. (Loaded after verbose(), it gets the wrapped
+ * methods: slower, not different.)
+ */
+type NativeStatementCtor = new (db: sqlite3.Database, sql: string, errBack?: (err: Error | null) => void) => sqlite3.Statement;
+const NativeStatement = sqlite3.Statement as unknown as NativeStatementCtor;
+const native = {
+  exec: sqlite3.Database.prototype.exec,
+  run: sqlite3.Statement.prototype.run as (this: sqlite3.Statement, params: unknown[], cb: (this: sqlite3.RunResult, err: Error | null) => void) => sqlite3.Statement,
+  get: sqlite3.Statement.prototype.get as (this: sqlite3.Statement, params: unknown[], cb: (err: Error | null, row?: unknown) => void) => sqlite3.Statement,
+  all: sqlite3.Statement.prototype.all as (this: sqlite3.Statement, params: unknown[], cb: (err: Error | null, rows: unknown[]) => void) => sqlite3.Statement,
+  finalize: sqlite3.Statement.prototype.finalize,
+};
+
+/**
  * A raw sqlite3 connection with promise methods. The event store owns one for its writes, so
  * readers on TypeORM's connection only ever see committed data (WAL snapshots).
  */
@@ -37,28 +56,35 @@ export class SqliteConnection implements WriterConnection {
   }
 
   exec(sql: string): Promise<void> {
-    return new Promise((resolve, reject) => this.db.exec(sql, (err) => (err ? reject(err) : resolve())));
+    return new Promise((resolve, reject) => native.exec.call(this.db, sql, (err) => (err ? reject(err) : resolve())));
   }
 
+  /** As Database#run: a one-off statement, run with its parameters, then finalized. */
   run(sql: string, params: unknown[] = []): Promise<{ changes: number; lastID: number }> {
-    return new Promise((resolve, reject) =>
-      this.db.run(sql, params, function (this: sqlite3.RunResult, err: Error | null) {
+    return new Promise((resolve, reject) => {
+      const stmt = new NativeStatement(this.db, sql, (err) => err && reject(err));
+      native.run.call(stmt, params, function (this: sqlite3.RunResult, err: Error | null) {
         if (err) reject(err);
         else resolve({ changes: this.changes, lastID: this.lastID });
-      }),
-    );
+      });
+      native.finalize.call(stmt);
+    });
   }
 
   all<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
-    return new Promise((resolve, reject) =>
-      this.db.all(sql, params, (err, rows) => (err ? reject(err) : resolve(rows as T[]))),
-    );
+    return new Promise((resolve, reject) => {
+      const stmt = new NativeStatement(this.db, sql, (err) => err && reject(err));
+      native.all.call(stmt, params, (err, rows) => (err ? reject(err) : resolve(rows as T[])));
+      native.finalize.call(stmt);
+    });
   }
 
   get<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T | undefined> {
-    return new Promise((resolve, reject) =>
-      this.db.get(sql, params, (err, row) => (err ? reject(err) : resolve(row as T | undefined))),
-    );
+    return new Promise((resolve, reject) => {
+      const stmt = new NativeStatement(this.db, sql, (err) => err && reject(err));
+      native.get.call(stmt, params, (err, row) => (err ? reject(err) : resolve(row as T | undefined)));
+      native.finalize.call(stmt);
+    });
   }
 
   close(): Promise<void> {

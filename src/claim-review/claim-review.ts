@@ -1,0 +1,98 @@
+import type { Speaker, VerificationStatus } from '../common/domain.types';
+import type { ClaimRecordedData, StoredEvent, VerificationStatusChangedData } from '../ledger/event-catalogue';
+
+/** reviewRating.ratingValue per status (bestRating 5, worstRating 1). */
+export const RATING_VALUE: Readonly<Record<Exclude<VerificationStatus, 'unverified'>, number>> = Object.freeze({
+  refuted: 1,
+  contradicted: 2,
+  disputed: 3,
+  supported: 4,
+  confirmed: 5,
+});
+
+export interface ClaimReviewContext {
+  claimId: string;
+  claim: ClaimRecordedData;
+  /** The VerificationStatusChanged event the current status rests on. */
+  verdictEvent: StoredEvent;
+  orgName: string;
+  orgUrl: string;
+  publicBaseUrl: string;
+}
+
+/** Words that mark a speaker as an organisation rather than a person ("Kremlin", "Ministry of ..."). */
+const ORGANISATION_WORDS =
+  /\b(ministry|government|kremlin|office|department|agency|council|committee|commission|party|parliament|company|corporation|inc|ltd|llc|gmbh|association|union|institute|authority|administration|embassy|army|forces|police|press service|spokesperson's office|white house|united nations|nato|who)\b/i;
+
+export function speakerType(speaker: Speaker): 'Person' | 'Organization' {
+  return ORGANISATION_WORDS.test(speaker.name) ? 'Organization' : 'Person';
+}
+
+function compact<T extends Record<string, unknown>>(o: T): T {
+  for (const k of Object.keys(o)) if (o[k] === undefined) delete o[k];
+  return o;
+}
+
+/**
+ * schema.org ClaimReview (JSON-LD) for a rated claim, as search engines and fact-check
+ * aggregators read it, plus `claimLedger`: where in the hash-chained log the verdict is
+ * recorded, so a reader can check it against GET /api/events.
+ */
+export function buildClaimReview(ctx: ClaimReviewContext) {
+  const { claim, verdictEvent } = ctx;
+  const verdict = verdictEvent.data as VerificationStatusChangedData;
+  const status = verdict.to as Exclude<VerificationStatus, 'unverified'>;
+  const claimPath = `/api/claims/${ctx.claimId}`;
+  const speakerKind = speakerType(claim.speaker);
+  return {
+    '@context': 'https://schema.org',
+    '@type': 'ClaimReview',
+    '@id': `${ctx.publicBaseUrl}${claimPath}/claim-review`,
+    url: `${ctx.publicBaseUrl}${claimPath}`,
+    claimReviewed: claim.statement,
+    datePublished: verdictEvent.recordedAt,
+    author: { '@type': 'Organization', name: ctx.orgName, url: ctx.orgUrl },
+    reviewRating: {
+      '@type': 'Rating',
+      ratingValue: RATING_VALUE[status],
+      bestRating: 5,
+      worstRating: 1,
+      alternateName: status,
+    },
+    itemReviewed: {
+      '@type': 'Claim',
+      author: compact({
+        '@type': speakerKind,
+        name: claim.speaker.name,
+        ...(claim.speaker.affiliation
+          ? speakerKind === 'Person'
+            ? { affiliation: { '@type': 'Organization', name: claim.speaker.affiliation } }
+            : { parentOrganization: { '@type': 'Organization', name: claim.speaker.affiliation } }
+          : {}),
+      }),
+      datePublished: claim.madeAt,
+      appearance: compact({
+        '@type': 'CreativeWork',
+        url: claim.source.url,
+        publisher: claim.source.publisher ? { '@type': 'Organization', name: claim.source.publisher } : undefined,
+        datePublished: claim.source.publishedAt,
+      }),
+      ...(claim.kind === 'pledge' ? { additionalType: 'Pledge' } : {}),
+    },
+    claimLedger: {
+      claimId: ctx.claimId,
+      kind: claim.kind,
+      status,
+      position: verdictEvent.position,
+      hash: verdictEvent.hash,
+      streamId: verdictEvent.streamId,
+      streamVersion: verdictEvent.streamVersion,
+      eventType: verdictEvent.type,
+      rule: verdict.rule,
+      support: verdict.support,
+      contradict: verdict.contradict,
+      basis: verdict.basis,
+      feed: `${ctx.publicBaseUrl}/api/events?after=${verdictEvent.position - 1}&limit=1`,
+    },
+  };
+}

@@ -1,0 +1,720 @@
+/*
+ * claim-ledger dashboard: plain JavaScript, no framework, no build step.
+ *
+ * Data comes from the JSON API with the key from localStorage (sent as a Bearer token) when
+ * reads are not public. Live updates come from GET /api/events/stream through EventSource;
+ * EventSource cannot send headers, so the key goes as ?access_token= on that route only.
+ */
+(function () {
+  'use strict';
+
+  var KEY_STORE = 'claim-ledger.apiKey';
+  var STATUSES = ['unverified', 'confirmed', 'supported', 'disputed', 'contradicted', 'refuted'];
+  var RELIABILITY = {
+    A: 'Completely reliable', B: 'Usually reliable', C: 'Fairly reliable',
+    D: 'Not usually reliable', E: 'Unreliable', F: 'Reliability cannot be judged',
+  };
+  var CREDIBILITY = {
+    1: 'Confirmed by other sources', 2: 'Probably true', 3: 'Possibly true',
+    4: 'Doubtful', 5: 'Improbable', 6: 'Truth cannot be judged',
+  };
+  var R_WEIGHT = { A: 1, B: 0.8, C: 0.6, D: 0.4, E: 0.2, F: 0.5 };
+  var C_WEIGHT = { 1: 1, 2: 0.8, 3: 0.6, 4: 0.4, 5: 0.2, 6: 0.5 };
+  var PAGE = 25;
+  var SVG_NS = 'http://www.w3.org/2000/svg';
+
+  var state = {
+    key: readKey(),
+    list: { filters: {}, cursor: null, pages: 0, loading: false, pendingNew: 0 },
+    claimId: null,
+    asOf: null,
+    claim: null,
+    head: 0,
+    es: null,
+    lastEventId: null,
+    retryTimer: null,
+    refreshTimer: null,
+    listTimer: null,
+  };
+
+  // ---------------------------------------------------------------- small helpers
+
+  function $(id) { return document.getElementById(id); }
+
+  function h(tag, attrs) {
+    var el = document.createElement(tag);
+    if (attrs) {
+      Object.keys(attrs).forEach(function (k) {
+        var v = attrs[k];
+        if (v === undefined || v === null || v === false) return;
+        if (k === 'text') el.textContent = v;
+        else if (k === 'class') el.className = v;
+        else if (k.slice(0, 2) === 'on') el.addEventListener(k.slice(2), v);
+        else el.setAttribute(k, v === true ? '' : String(v));
+      });
+    }
+    for (var i = 2; i < arguments.length; i++) append(el, arguments[i]);
+    return el;
+  }
+
+  function append(el, child) {
+    if (child === undefined || child === null || child === false) return;
+    if (Array.isArray(child)) { child.forEach(function (c) { append(el, c); }); return; }
+    el.appendChild(typeof child === 'string' || typeof child === 'number' ? document.createTextNode(String(child)) : child);
+  }
+
+  function s(tag, attrs) {
+    var el = document.createElementNS(SVG_NS, tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === 'text') el.textContent = attrs[k];
+      else el.setAttribute(k, String(attrs[k]));
+    });
+    for (var i = 2; i < arguments.length; i++) if (arguments[i]) el.appendChild(arguments[i]);
+    return el;
+  }
+
+  function readKey() {
+    try { return localStorage.getItem(KEY_STORE) || ''; } catch (e) { return ''; }
+  }
+
+  function writeKey(key) {
+    try {
+      if (key) localStorage.setItem(KEY_STORE, key);
+      else localStorage.removeItem(KEY_STORE);
+    } catch (e) { /* storage disabled: the key lives for this page only */ }
+    state.key = key;
+  }
+
+  var dateFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  var dateSecFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+  function fmtDate(iso, withSeconds) {
+    if (!iso) return '—';
+    var d = new Date(iso);
+    if (isNaN(d.getTime())) return iso;
+    return (withSeconds ? dateSecFmt : dateFmt).format(d);
+  }
+
+  function pad(n) { return (n < 10 ? '0' : '') + n; }
+  /** A Date as the value of <input type="datetime-local" step="1"> (local time). */
+  function toLocalInput(d) {
+    return d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate()) + 'T' +
+      pad(d.getHours()) + ':' + pad(d.getMinutes()) + ':' + pad(d.getSeconds());
+  }
+
+  function badge(status, large) {
+    var st = STATUSES.indexOf(status) >= 0 ? status : 'unverified';
+    return h('span', { class: 'badge badge-' + st + (large ? ' badge-large' : ''), 'data-status': st, text: st });
+  }
+
+  function grade(ev) {
+    var code = String(ev.reliability) + String(ev.credibility);
+    var title = (RELIABILITY[ev.reliability] || '?') + ' source; ' + (CREDIBILITY[ev.credibility] || '?').toLowerCase();
+    return h('abbr', { class: 'grade', title: title, 'aria-label': 'Admiralty grade ' + code + ': ' + title, text: code });
+  }
+
+  function weightOf(ev) {
+    var w = (R_WEIGHT[ev.reliability] || 0) * (C_WEIGHT[ev.credibility] || 0);
+    return Math.round(w * 1000) / 1000;
+  }
+
+  function safeUrl(url) {
+    try {
+      var u = new URL(url);
+      return u.protocol === 'http:' || u.protocol === 'https:' ? u.href : null;
+    } catch (e) { return null; }
+  }
+
+  function sourceLink(source) {
+    if (!source) return '—';
+    var href = safeUrl(source.url);
+    var label = source.publisher || (href ? new URL(href).hostname.replace(/^www\./, '') : source.url);
+    if (!href) return label || '—';
+    return h('a', { href: href, target: '_blank', rel: 'noopener noreferrer', text: label });
+  }
+
+  function showError(message) {
+    var box = $('error');
+    if (!message) { box.hidden = true; box.textContent = ''; return; }
+    box.textContent = message;
+    box.hidden = false;
+  }
+
+  // ---------------------------------------------------------------- API
+
+  function ApiError(status, message) { this.status = status; this.message = message; }
+
+  function api(path) {
+    var headers = { Accept: 'application/json' };
+    if (state.key) headers.Authorization = 'Bearer ' + state.key;
+    return fetch(path, { headers: headers, cache: 'no-store' }).then(function (res) {
+      if (res.status === 401 || res.status === 403) {
+        return res.json().catch(function () { return {}; }).then(function (p) {
+          askForKey(res.status === 403
+            ? 'This key may not read the ledger (' + (p.detail || 'forbidden') + '). Use a viewer key.'
+            : state.key ? 'The stored key was not accepted (' + (p.detail || 'unknown key') + '). Enter another.'
+              : 'Reads on this service need a key. Ask an editor for a viewer key; it is kept in this browser only (localStorage) and sent as a Bearer token.');
+          throw new ApiError(res.status, p.detail || 'an API key is needed');
+        });
+      }
+      if (!res.ok) {
+        return res.json().catch(function () { return {}; }).then(function (p) {
+          throw new ApiError(res.status, p.detail || p.title || ('HTTP ' + res.status));
+        });
+      }
+      return res.json();
+    });
+  }
+
+  // ---------------------------------------------------------------- key dialog
+
+  function askForKey(message) {
+    var dialog = $('key-dialog');
+    $('key-message').textContent = message;
+    $('key-input').value = '';
+    if (!dialog.open) {
+      if (typeof dialog.showModal === 'function') dialog.showModal();
+      else dialog.setAttribute('open', '');
+    }
+    $('key-input').focus();
+  }
+
+  function setupKeyDialog() {
+    var dialog = $('key-dialog');
+    $('key-form').addEventListener('submit', function (e) {
+      e.preventDefault();
+      var key = $('key-input').value.trim();
+      if (!key) return;
+      writeKey(key);
+      dialog.close();
+      restart();
+    });
+    $('key-forget').addEventListener('click', function () {
+      writeKey('');
+      dialog.close();
+      restart();
+    });
+    $('key-cancel').addEventListener('click', function () { dialog.close(); });
+    $('key-button').addEventListener('click', function () {
+      askForKey(state.key ? 'A key is stored in this browser. Enter a new one to replace it, or forget it.'
+        : 'Enter an API key (a viewer key is enough to read).');
+    });
+  }
+
+  // ---------------------------------------------------------------- ledger verify
+
+  function verifyLedger() {
+    var btn = $('verify');
+    btn.dataset.state = 'unknown';
+    btn.textContent = 'Ledger: checking…';
+    return api('/api/ledger/verify').then(function (r) {
+      state.head = Math.max(state.head, (r.head && r.head.position) || 0);
+      state.verified = r;
+      renderVerify();
+      return r;
+    }, function (err) {
+      btn.dataset.state = 'unknown';
+      btn.textContent = 'Ledger: not checked';
+      btn.title = err.message || '';
+      throw err;
+    });
+  }
+
+  /** The last verify result, and how far the live feed has moved the head since. */
+  function renderVerify() {
+    var r = state.verified;
+    var btn = $('verify');
+    if (!r) return;
+    var checked = (r.head && r.head.position) || 0;
+    var since = Math.max(0, state.head - checked);
+    if (r.ok) {
+      btn.dataset.state = 'ok';
+      btn.textContent = '✓ Ledger verified to #' + checked + (since ? ' (+' + since + ' new)' : '');
+      btn.title = 'Hash chain recomputed: ' + r.checked + (r.checked === 1 ? ' event' : ' events') + ', head #' + checked +
+        (r.head.hash ? ' ' + r.head.hash : '') + '. Click to check again' + (since ? ', including the ' + since + ' new' : '') + '.';
+    } else {
+      btn.dataset.state = 'bad';
+      btn.textContent = '✗ Ledger damaged at #' + r.firstBadPosition;
+      btn.title = (r.problem || 'the hash chain does not verify') + '. Click to check again.';
+    }
+  }
+
+  // ---------------------------------------------------------------- live feed (SSE)
+
+  function setLive(mode, text) {
+    var el = $('live');
+    el.dataset.state = mode;
+    el.textContent = text;
+  }
+
+  function connectFeed() {
+    if (state.es) { state.es.close(); state.es = null; }
+    clearTimeout(state.retryTimer);
+    var after = state.lastEventId !== null ? state.lastEventId : state.head;
+    var url = '/api/events/stream?after=' + encodeURIComponent(String(after));
+    if (state.key) url += '&access_token=' + encodeURIComponent(state.key);
+    setLive('connecting', 'Live: connecting…');
+    var es = new EventSource(url);
+    state.es = es;
+    es.onopen = function () { setLive('on', 'Live'); };
+    es.onerror = function () {
+      if (es.readyState === EventSource.CLOSED) {
+        // Refused (e.g. a bad key) or the server went away for good: try again later ourselves.
+        setLive('off', 'Live: off');
+        state.retryTimer = setTimeout(connectFeed, 5000);
+      } else {
+        setLive('connecting', 'Live: reconnecting…');
+      }
+    };
+    ['ClaimRecorded', 'EvidenceSubmitted', 'EvidenceRetracted', 'EvidenceAttached', 'EvidenceDetached', 'VerificationStatusChanged']
+      .forEach(function (type) {
+        es.addEventListener(type, function (msg) { onFeedEvent(type, msg); });
+      });
+  }
+
+  function onFeedEvent(type, msg) {
+    var id = Number(msg.lastEventId);
+    if (Number.isFinite(id)) {
+      if (state.lastEventId !== null && id <= state.lastEventId) return; // never apply twice
+      state.lastEventId = id;
+      state.head = Math.max(state.head, id);
+      renderVerify();
+    }
+    var event;
+    try { event = JSON.parse(msg.data); } catch (e) { return; }
+    var claimId = event.streamId && event.streamId.indexOf('claim-') === 0 ? event.streamId.slice(6) : null;
+
+    if (type === 'VerificationStatusChanged' && claimId) {
+      updateListBadge(claimId, event.data.to, event.recordedAt);
+    }
+    if (type === 'ClaimRecorded' && !state.claimId) noteNewClaim();
+    if (claimId && claimId === state.claimId && !state.asOf) scheduleClaimRefresh();
+  }
+
+  function updateListBadge(claimId, status, at) {
+    var row = document.querySelector('tr[data-claim-id="' + claimId + '"]');
+    if (!row) return;
+    var cell = row.querySelector('td.status');
+    cell.textContent = '';
+    var b = badge(status);
+    b.classList.add('badge-flash');
+    cell.appendChild(b);
+    var updated = row.querySelector('td.updated');
+    if (updated) updated.textContent = fmtDate(at);
+  }
+
+  /** Throttled: a burst of events for the open claim costs one reload, and a steady stream one per 250 ms. */
+  function scheduleClaimRefresh() {
+    if (state.refreshTimer) return;
+    state.refreshTimer = setTimeout(function () {
+      state.refreshTimer = null;
+      if (state.claimId && !state.asOf) loadClaim(state.claimId, null, true);
+    }, 80);
+  }
+
+  function noteNewClaim() {
+    // With only the first page on screen, reload it; deeper in, offer to.
+    if (state.list.pages <= 1) {
+      if (!state.listTimer) {
+        state.listTimer = setTimeout(function () {
+          state.listTimer = null;
+          if (!state.claimId) loadList(false);
+        }, 300);
+      }
+      return;
+    }
+    state.list.pendingNew++;
+    $('new-items-text').textContent = state.list.pendingNew + ' new ' + (state.list.pendingNew === 1 ? 'entry' : 'entries') + ' in the ledger.';
+    $('new-items').hidden = false;
+  }
+
+  // ---------------------------------------------------------------- list view
+
+  function filtersFromHash(query) {
+    var f = {};
+    ['kind', 'status', 'speaker', 'q', 'topic'].forEach(function (k) {
+      var v = query.get(k);
+      if (v) f[k] = v;
+    });
+    return f;
+  }
+
+  function fillFilterForm(f) {
+    $('f-kind').value = f.kind || '';
+    $('f-status').value = f.status || '';
+    $('f-speaker').value = f.speaker || '';
+    $('f-q').value = f.q || '';
+    $('f-topic').value = f.topic || '';
+  }
+
+  function listQuery(cursor) {
+    var p = new URLSearchParams();
+    var f = state.list.filters;
+    Object.keys(f).forEach(function (k) { p.set(k, f[k]); });
+    p.set('limit', String(PAGE));
+    if (cursor) p.set('cursor', cursor);
+    return '/api/claims?' + p.toString();
+  }
+
+  function loadList(more) {
+    if (state.list.loading) return Promise.resolve();
+    state.list.loading = true;
+    var cursor = more ? state.list.cursor : null;
+    return api(listQuery(cursor)).then(function (page) {
+      var body = $('claims-body');
+      if (!more) {
+        body.textContent = '';
+        state.list.pages = 0;
+        state.list.pendingNew = 0;
+        $('new-items').hidden = true;
+      }
+      page.items.forEach(function (item) { body.appendChild(listRow(item)); });
+      state.list.pages++;
+      state.list.cursor = page.nextCursor;
+      $('more').hidden = !page.nextCursor;
+      var count = body.children.length;
+      $('list-empty').hidden = count > 0;
+      $('list-summary').textContent = count + (page.nextCursor ? '+' : '') + (count === 1 ? ' entry' : ' entries') +
+        (Object.keys(state.list.filters).length ? ' matching the filters' : '');
+      showError(null);
+    }, function (err) {
+      if (err.status !== 401 && err.status !== 403) showError('Could not load claims: ' + err.message);
+    }).then(function () { state.list.loading = false; });
+  }
+
+  function listRow(item) {
+    return h('tr', { 'data-claim-id': item.id },
+      h('td', { class: 'status' }, badge(item.status)),
+      h('td', { class: 'nowrap' }, h('span', { class: 'kind', text: item.kind })),
+      h('td', { class: 'statement' }, h('a', { class: 'statement-link', href: '#/claims/' + item.id, text: item.statement })),
+      h('td', null, item.speaker ? item.speaker.name : '—',
+        item.speaker && item.speaker.affiliation ? h('div', { class: 'muted', text: item.speaker.affiliation }) : null),
+      h('td', { class: 'nowrap' }, fmtDate(item.madeAt)),
+      h('td', { class: 'nowrap updated' }, fmtDate(item.updatedAt)));
+  }
+
+  function setupFilters() {
+    $('filters').addEventListener('submit', function (e) {
+      e.preventDefault();
+      var p = new URLSearchParams();
+      ['kind', 'status', 'speaker', 'q', 'topic'].forEach(function (k) {
+        var v = $('f-' + k).value.trim();
+        if (v) p.set(k, v);
+      });
+      var qs = p.toString();
+      location.hash = '#/' + (qs ? '?' + qs : '');
+    });
+    $('f-reset').addEventListener('click', function () { location.hash = '#/'; });
+    $('more').addEventListener('click', function () { loadList(true); });
+    $('new-items-show').addEventListener('click', function () { loadList(false); });
+  }
+
+  // ---------------------------------------------------------------- claim view
+
+  function loadClaim(id, asOf, quiet) {
+    var q = asOf ? '?asOf=' + encodeURIComponent(asOf) : '';
+    var view = $('claim-view');
+    if (!quiet) {
+      view.textContent = '';
+      view.appendChild(h('p', { class: 'muted', text: 'Loading…' }));
+    }
+    var wanted = id + '|' + (asOf || '');
+    state.loadingClaim = wanted;
+    return Promise.all([
+      api('/api/claims/' + id + q),
+      api('/api/claims/' + id + '/timeline' + q).catch(function () { return { points: [] }; }),
+    ]).then(function (r) {
+      if (state.loadingClaim !== wanted) return; // the reader moved on meanwhile
+      var claim = r[0];
+      state.claim = claim;
+      renderClaim(claim, r[1].points || [], asOf);
+      showError(null);
+      if (claim.status !== 'unverified') loadReview(id, claim);
+    }, function (err) {
+      if (state.loadingClaim !== wanted) return;
+      view.textContent = '';
+      view.appendChild(h('a', { class: 'back', href: state.listHash || '#/', text: '← All claims' }));
+      if (err.status === 404 && asOf) {
+        view.appendChild(h('h1', { text: 'Not recorded yet' }));
+        view.appendChild(h('p', { text: 'The ledger had no record of this claim at ' + fmtDate(asOf, true) + '.' }));
+        view.appendChild(asOfPanel(asOf));
+      } else if (err.status !== 401 && err.status !== 403) {
+        view.appendChild(h('p', { class: 'error', text: 'Could not load the claim: ' + err.message }));
+      }
+    });
+  }
+
+  function loadReview(id, claim) {
+    api('/api/claims/' + id + '/claim-review').then(function (review) {
+      var box = $('review-box');
+      if (!box || state.claim !== claim) return;
+      var lg = review.claimLedger || {};
+      box.textContent = '';
+      box.appendChild(h('h2', { text: 'Published rating' }));
+      box.appendChild(h('p', null, 'schema.org ClaimReview: ',
+        h('strong', { text: review.reviewRating.ratingValue + ' / ' + review.reviewRating.bestRating }),
+        ' (' + review.reviewRating.alternateName + '), published ' + fmtDate(review.datePublished) + ' by ' + review.author.name + '.'));
+      box.appendChild(h('p', { class: 'muted' }, 'Rests on ledger event #' + lg.position + ': ',
+        h('span', { class: 'hash', text: lg.hash || '' })));
+      box.hidden = false;
+    }, function () { /* 409 while unrated: nothing to show */ });
+  }
+
+  function renderClaim(c, points, asOf) {
+    var view = $('claim-view');
+    var lastChange = c.statusHistory[c.statusHistory.length - 1];
+    view.textContent = '';
+    view.appendChild(h('a', { class: 'back', href: state.listHash || '#/', text: '← All claims' }));
+    if (asOf) {
+      view.appendChild(h('div', { class: 'asof-banner', role: 'note' },
+        h('strong', { text: 'As of ' + fmtDate(asOf, true) + ': ' }),
+        'the claim as the ledger knew it then. Live updates are paused. ',
+        h('a', { href: '#/claims/' + c.id, text: 'Back to now' })));
+    }
+
+    view.appendChild(h('div', { class: 'claim-head' },
+      h('div', { class: 'verdict-row' },
+        h('span', { id: 'claim-status' }, badge(c.status, true)),
+        h('span', { class: 'kind', text: c.kind }),
+        h('span', { class: 'muted', text: 'since ' + fmtDate(lastChange.at, true) })),
+      h('h1', { id: 'claim-title', text: c.kind === 'claim' ? '“' + c.statement + '”' : c.statement }),
+      h('div', { class: 'claim-meta' },
+        h('span', null, h('strong', { text: c.speaker.name }), c.speaker.affiliation ? ', ' + c.speaker.affiliation : ''),
+        h('span', null, 'made ' + fmtDate(c.madeAt)),
+        h('span', null, 'source: ', sourceLink(c.source)),
+        h('span', null, 'recorded ' + fmtDate(c.recordedAt)),
+        c.topics && c.topics.length ? h('span', null, c.topics.map(function (t) { return h('span', { class: 'tag', text: t }); })) : null)));
+
+    var main = h('div');
+    var side = h('div');
+    view.appendChild(h('div', { class: 'grid' }, main, side));
+
+    // Timeline chart
+    main.appendChild(h('section', { class: 'panel', 'aria-labelledby': 'chart-title' },
+      h('h2', { id: 'chart-title', text: 'Weight of evidence over time' }),
+      timelineChart(points, asOf),
+      h('div', { class: 'legend' },
+        h('span', { class: 'key-support', text: 'support (S)' }),
+        h('span', { class: 'key-contradict', text: 'contradiction (X)' }),
+        h('span', { class: 'key-status', text: 'status change' }))));
+
+    // Evidence
+    var evSection = h('section', { class: 'panel', 'aria-labelledby': 'evidence-title' },
+      h('h2', { id: 'evidence-title', text: 'Evidence (' + c.evidence.length + ')' }));
+    if (c.evidence.length === 0) {
+      evSection.appendChild(h('p', { class: 'muted', text: c.kind === 'pledge'
+        ? 'No evidence yet. Field reports that match the pledge’s scope are attached automatically.'
+        : 'No evidence yet.' }));
+    } else {
+      var basis = {};
+      (c.verdict.basis || []).forEach(function (id) { basis[id] = true; });
+      evSection.appendChild(h('div', { class: 'table-wrap' }, h('table', { class: 'evidence' },
+        h('thead', null, h('tr', null,
+          h('th', { scope: 'col', text: 'Stance' }), h('th', { scope: 'col', text: 'Grade' }),
+          h('th', { scope: 'col', text: 'Weight' }), h('th', { scope: 'col', text: 'Summary' }),
+          h('th', { scope: 'col', text: 'Source' }), h('th', { scope: 'col', text: 'Observed' }),
+          h('th', { scope: 'col', text: 'State' }))),
+        h('tbody', null, c.evidence.map(function (ev) {
+          var inactive = ev.retracted || ev.attached === false;
+          return h('tr', { class: inactive ? 'retracted' : '', 'data-evidence-id': ev.evidenceId },
+            h('td', null, h('span', { class: 'stance stance-' + ev.stance, text: ev.stance })),
+            h('td', null, grade(ev)),
+            h('td', { text: weightOf(ev).toFixed(2) }),
+            h('td', { text: ev.summary }),
+            h('td', null, sourceLink(ev.source)),
+            h('td', { class: 'nowrap', text: fmtDate(ev.observedAt) }),
+            h('td', { class: 'ev-state' },
+              ev.retracted ? 'retracted' : ev.attached === false ? 'detached' : basis[ev.evidenceId] ? 'counts' : 'same publisher, lighter',
+              h('div', { class: 'muted', text: 'by ' + ev.attachedBy })));
+        })))));
+    }
+    main.appendChild(evSection);
+    main.appendChild(h('section', { class: 'panel', 'aria-labelledby': 'history-title' },
+      h('h2', { id: 'history-title', text: 'Status history' }),
+      h('ol', { class: 'history' }, c.statusHistory.slice().reverse().map(function (st) {
+        return h('li', null, badge(st.status), h('span', { text: fmtDate(st.at, true) }), h('span', { class: 'muted', text: 'ledger #' + st.position }));
+      }))));
+
+    // Side: verdict, as-of, history, scope, review
+    side.appendChild(h('section', { class: 'panel', 'aria-labelledby': 'verdict-title' },
+      h('h2', { id: 'verdict-title', text: 'Verdict' }),
+      h('dl', { class: 'numbers' },
+        h('dt', { text: 'Status' }), h('dd', { text: c.status }),
+        h('dt', { text: 'Support S' }), h('dd', { text: String(c.verdict.support) }),
+        h('dt', { text: 'Contradiction X' }), h('dd', { text: String(c.verdict.contradict) }),
+        h('dt', { text: 'Counted pieces' }), h('dd', { text: String((c.verdict.basis || []).length) }),
+        h('dt', { text: 'Rule' }), h('dd', null, h('code', { text: c.verdict.rule })),
+        h('dt', { text: 'Version' }), h('dd', { text: String(c.version) }))));
+    side.appendChild(asOfPanel(asOf, c));
+    if (c.scope) side.appendChild(scopePanel(c.scope));
+    side.appendChild(h('section', { class: 'panel', id: 'review-box', hidden: true }));
+  }
+
+  function scopePanel(scope) {
+    return h('section', { class: 'panel', 'aria-labelledby': 'scope-title' },
+      h('h2', { id: 'scope-title', text: 'Pledge scope' }),
+      h('dl', { class: 'numbers' },
+        h('dt', { text: 'Expectation' }), h('dd', { text: scope.expectation === 'absence' ? 'absence of' : 'presence of' }),
+        h('dt', { text: 'Indicators' }), h('dd', null, scope.indicators.map(function (i) { return h('span', { class: 'tag', text: i }); })),
+        h('dt', { text: 'Places' }), h('dd', null, scope.places.map(function (p) {
+          return h('span', { class: 'tag', text: p.name + (p.radiusKm !== undefined ? ' (' + p.radiusKm + ' km)' : '') });
+        })),
+        h('dt', { text: 'From' }), h('dd', { text: fmtDate(scope.from) }),
+        h('dt', { text: 'Until' }), h('dd', { text: scope.until ? fmtDate(scope.until) : 'open-ended' })));
+  }
+
+  function asOfPanel(asOf, claim) {
+    var input = h('input', { id: 'asof-input', type: 'datetime-local', step: '1', name: 'asOf' });
+    if (asOf) input.value = toLocalInput(new Date(asOf));
+    var form = h('form', { class: 'asof', 'aria-label': 'Show the claim as of a date' },
+      h('div', { class: 'field' }, h('label', { for: 'asof-input', text: 'Show as of' }), input),
+      h('button', { class: 'button-primary', type: 'submit', text: 'Show' }),
+      h('button', { type: 'button', id: 'asof-now', text: 'Now', onclick: function () {
+        location.hash = '#/claims/' + state.claimId;
+      } }));
+    form.addEventListener('submit', function (e) {
+      e.preventDefault();
+      if (!input.value) return;
+      var d = new Date(input.value); // local time, as the picker shows it
+      if (isNaN(d.getTime())) return;
+      location.hash = '#/claims/' + state.claimId + '?asOf=' + encodeURIComponent(d.toISOString());
+    });
+    return h('section', { class: 'panel', 'aria-labelledby': 'asof-title' },
+      h('h2', { id: 'asof-title', text: 'As of' }),
+      h('p', { class: 'muted', text: 'See the claim as the ledger recorded it at an earlier time.' }),
+      form,
+      claim ? h('p', { class: 'muted', text: 'Recorded ' + fmtDate(claim.recordedAt, true) + '.' }) : null);
+  }
+
+  // ---------------------------------------------------------------- timeline chart (inline SVG)
+
+  function timelineChart(points, asOf) {
+    var W = 720, H = 240, L = 44, R = 16, T = 26, B = 34;
+    if (!points.length) return h('p', { class: 'muted', text: 'Nothing recorded yet.' });
+    var t0 = Date.parse(points[0].at);
+    var tEnd = asOf ? Date.parse(asOf) : Date.now();
+    var tLast = Date.parse(points[points.length - 1].at);
+    var t1 = Math.max(tEnd, tLast);
+    if (t1 - t0 < 1000) t1 = t0 + 1000;
+    var maxW = 1;
+    points.forEach(function (p) { maxW = Math.max(maxW, p.support, p.contradict); });
+    maxW = Math.ceil(maxW * 1.15 * 2) / 2;
+    var x = function (t) { return L + ((t - t0) / (t1 - t0)) * (W - L - R); };
+    var y = function (v) { return T + (1 - v / maxW) * (H - T - B); };
+
+    var changes = points.filter(function (p) { return p.statusChange; });
+    var title = 'Support and contradiction weight over time';
+    var desc = changes.length
+      ? 'Status changes: ' + changes.map(function (p) { return p.statusChange.to + ' at ' + fmtDate(p.at, true); }).join('; ') +
+        '. Now S = ' + points[points.length - 1].support + ', X = ' + points[points.length - 1].contradict + '.'
+      : 'No evidence has changed the status yet.';
+    var svg = s('svg', { class: 'chart', viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-labelledby': 'chart-svg-title chart-svg-desc' },
+      s('title', { id: 'chart-svg-title', text: title }),
+      s('desc', { id: 'chart-svg-desc', text: desc }));
+
+    // grid and y ticks
+    var step = maxW <= 2 ? 0.5 : maxW <= 5 ? 1 : Math.ceil(maxW / 5);
+    for (var v = 0; v <= maxW + 1e-9; v += step) {
+      svg.appendChild(s('line', { class: 'grid-line', x1: L, x2: W - R, y1: y(v), y2: y(v) }));
+      svg.appendChild(s('text', { class: 'tick', x: L - 6, y: y(v) + 4, 'text-anchor': 'end', text: String(Math.round(v * 10) / 10) }));
+    }
+    svg.appendChild(s('line', { class: 'axis', x1: L, x2: W - R, y1: y(0), y2: y(0) }));
+    svg.appendChild(s('line', { class: 'axis', x1: L, x2: L, y1: T, y2: y(0) }));
+    // x ticks: start, middle, end
+    var span = t1 - t0;
+    var tickFmt = span < 120000
+      ? new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' })
+      : span < 2 * 86400000
+        ? new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' })
+        : new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric' });
+    [0, 0.5, 1].forEach(function (f) {
+      var t = t0 + f * span;
+      svg.appendChild(s('text', { class: 'tick', x: x(t), y: H - 12, 'text-anchor': f === 0 ? 'start' : f === 1 ? 'end' : 'middle', text: tickFmt.format(new Date(t)) }));
+    });
+
+    // status change markers
+    changes.forEach(function (p, i) {
+      var px = x(Date.parse(p.at));
+      svg.appendChild(s('line', { class: 'status-line', x1: px, x2: px, y1: T - 4, y2: y(0) }));
+      var anchor = px > W - 90 ? 'end' : 'start';
+      svg.appendChild(s('text', { class: 'status-label', x: anchor === 'end' ? px - 4 : px + 4, y: T - 10 + (i % 2) * 12, 'text-anchor': anchor, text: p.statusChange.to }));
+    });
+
+    // step lines, carried on to the end of the window
+    function stepPath(key) {
+      var d = '';
+      var prev = null;
+      points.forEach(function (p) {
+        var px = x(Date.parse(p.at));
+        var py = y(p[key]);
+        if (prev === null) d += 'M' + px.toFixed(1) + ' ' + py.toFixed(1);
+        else d += ' H' + px.toFixed(1) + ' V' + py.toFixed(1);
+        prev = py;
+      });
+      d += ' H' + x(t1).toFixed(1);
+      return d;
+    }
+    svg.appendChild(s('path', { class: 'line-support', d: stepPath('support') }));
+    svg.appendChild(s('path', { class: 'line-contradict', d: stepPath('contradict') }));
+    points.forEach(function (p) {
+      if (p.type !== 'EvidenceAttached' && p.type !== 'EvidenceDetached') return;
+      var key = p.stance === 'supports' ? 'support' : 'contradict';
+      svg.appendChild(s('circle', { class: p.stance === 'supports' ? 'dot-support' : 'dot-contradict', cx: x(Date.parse(p.at)), cy: y(p[key]), r: 4 },
+        s('title', { text: (p.type === 'EvidenceAttached' ? 'attached ' : 'detached ') + p.stance + ' evidence, ' + fmtDate(p.at, true) })));
+    });
+    if (asOf) {
+      svg.appendChild(s('line', { class: 'asof-line', x1: x(tEnd), x2: x(tEnd), y1: T - 4, y2: y(0) }));
+    }
+    return svg;
+  }
+
+  // ---------------------------------------------------------------- routing
+
+  function route() {
+    var hash = location.hash || '#/';
+    var qIndex = hash.indexOf('?');
+    var path = qIndex >= 0 ? hash.slice(1, qIndex) : hash.slice(1);
+    var query = new URLSearchParams(qIndex >= 0 ? hash.slice(qIndex + 1) : '');
+    var m = /^\/claims\/([0-9a-fA-F-]{36})$/.exec(path);
+    if (m) {
+      state.claimId = m[1].toLowerCase();
+      state.asOf = query.get('asOf');
+      $('list-view').hidden = true;
+      $('claim-view').hidden = false;
+      document.title = 'Claim · claim-ledger';
+      loadClaim(state.claimId, state.asOf, false);
+    } else {
+      state.listHash = hash;
+      state.claimId = null;
+      state.asOf = null;
+      state.claim = null;
+      $('claim-view').hidden = true;
+      $('claim-view').textContent = '';
+      $('list-view').hidden = false;
+      document.title = 'claim-ledger · dashboard';
+      state.list.filters = filtersFromHash(query);
+      fillFilterForm(state.list.filters);
+      loadList(false);
+    }
+  }
+
+  /** (Re)start after a key change: verify, connect the live feed, show the current route. */
+  function restart() {
+    showError(null);
+    state.lastEventId = null;
+    verifyLedger().then(connectFeed, function () {
+      if (!$('key-dialog').open) connectFeed();
+    });
+    route();
+  }
+
+  function init() {
+    setupKeyDialog();
+    setupFilters();
+    $('verify').addEventListener('click', function () { verifyLedger().catch(function () {}); });
+    window.addEventListener('hashchange', route);
+    restart();
+  }
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
+  else init();
+})();

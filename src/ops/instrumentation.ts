@@ -1,0 +1,74 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Logger as PinoLogger } from 'pino';
+import type { JobOutcome, VerificationJobs } from '../jobs/verification-jobs';
+import type { JobData, QueueName } from '../jobs/job-plan';
+import { runWithLogContext } from './logging';
+import type { OpsMetrics } from './metrics';
+
+type Principalled = FastifyRequest & { principal?: { id: string; role: string } };
+
+/**
+ * HTTP: every request runs in a log context holding its id (so any line logged while serving it
+ * carries `reqId`), and ends with one `request completed` line and one histogram observation
+ * labelled by the route pattern, never the raw URL (bounded cardinality). Logged: id, method,
+ * route, path (no query string), status, duration, and the API key's id (never the key).
+ */
+export function instrumentHttp(fastify: FastifyInstance, logger: PinoLogger, metrics: OpsMetrics): void {
+  fastify.addHook('onRequest', (req, _reply, done) => {
+    runWithLogContext({ reqId: String(req.id) }, done);
+  });
+  fastify.addHook('onResponse', (req: Principalled, reply, done) => {
+    const route = req.routeOptions?.url ?? 'unmatched';
+    const status = reply.statusCode;
+    const seconds = reply.elapsedTime / 1000;
+    metrics.httpDuration.observe({ method: req.method, route, code: String(status) }, seconds);
+    const line = {
+      reqId: String(req.id),
+      method: req.method,
+      route,
+      path: req.url.split('?')[0],
+      status,
+      durationMs: Math.round(reply.elapsedTime * 100) / 100,
+      ...(req.principal ? { keyId: req.principal.id, role: req.principal.role } : {}),
+    };
+    // 503 is the service saying "not now" (shutting down, a dependency away), not a fault of its own.
+    if (status >= 500 && status !== 503) logger.error(line, 'request completed');
+    else if (status === 503) logger.warn(line, 'request completed');
+    else logger.info(line, 'request completed');
+    done();
+  });
+}
+
+const INSTRUMENTED = Symbol('claim-ledger:instrumented');
+
+/**
+ * Jobs: wraps the one entry point every job goes through (VerificationJobs.run, called by the
+ * BullMQ workers and by the in-process runner alike) so each attempt runs in a log context with
+ * the job's correlationId (the request id that caused it), queue and causation position, is
+ * timed, counted by queue and outcome, and logged. The handlers themselves are unchanged.
+ */
+export function instrumentJobs(jobs: VerificationJobs, logger: PinoLogger, metrics: OpsMetrics): void {
+  const target = jobs as VerificationJobs & { [INSTRUMENTED]?: boolean };
+  if (target[INSTRUMENTED]) return;
+  target[INSTRUMENTED] = true;
+  const run = jobs.run.bind(jobs);
+  jobs.run = (queue: QueueName, data: JobData): Promise<JobOutcome> =>
+    // A fresh context: in-process jobs may run inside whichever request's commit woke the dispatcher.
+    runWithLogContext({ correlationId: data.correlationId, queue, causationPosition: data.position }, async () => {
+      const started = process.hrtime.bigint();
+      const elapsed = () => Number(process.hrtime.bigint() - started) / 1e9;
+      const ids = { ...(data.claimId ? { claimId: data.claimId } : {}), ...(data.evidenceId ? { evidenceId: data.evidenceId } : {}) };
+      try {
+        const outcome = await run(queue, data);
+        const seconds = elapsed();
+        metrics.observeJob(queue, seconds, true);
+        logger.info({ ...ids, durationMs: Math.round(seconds * 1e5) / 100, appended: outcome.appended, detail: outcome.detail }, 'job completed');
+        return outcome;
+      } catch (err) {
+        const seconds = elapsed();
+        metrics.observeJob(queue, seconds, false);
+        logger.warn({ ...ids, durationMs: Math.round(seconds * 1e5) / 100, err: { message: (err as Error)?.message ?? String(err) } }, 'job attempt failed');
+        throw err;
+      }
+    }, true);
+}

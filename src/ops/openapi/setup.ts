@@ -1,0 +1,127 @@
+import type { INestApplication } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule, getSchemaPath, type OpenAPIObject } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { problem, sendProblem } from '../../common/problem';
+import { serveDirectory } from '../static-files';
+import { API_KEY_SCHEME } from './decorators';
+import { OPENAPI_SCHEMAS, ProblemSchema } from './schemas';
+
+export const DOCS_PATH = 'docs';
+export const DOCS_JSON_PATH = 'docs-json';
+
+const DESCRIPTION = `An append-only, hash-chained ledger of public claims and pledges, the evidence for and
+against them, and the verification status the jobs derive from it.
+
+**Auth**: \`Authorization: Bearer <api key>\`. Roles: admin ⊃ checker ⊃ viewer. Writes need
+checker; reads need viewer unless the service runs with \`PUBLIC_READ=true\`; key management
+and rebuilds need admin. No or unknown key: 401; known key, too weak a role: 403.
+
+**Errors** are RFC 9457 problem details (\`application/problem+json\`).
+
+**Request ids**: every answer carries \`X-Request-Id\` (yours, if you sent a sane one). It is
+recorded as \`metadata.correlationId\` of the events the request wrote, and follows them into
+the verification jobs and the events those append (whose \`causationId\` is the position of the
+event that caused the job).
+
+Examples are from the seed scenario: The Moscow Times, 30 March 2022, "Kremlin Sees No
+Breakthroughs at Ukraine Talks".`;
+
+/** The document, generated from the controllers' and DTOs' decorators. */
+export function buildOpenApiDocument(app: INestApplication, queueBoard: boolean): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('claim-ledger')
+    .setDescription(DESCRIPTION)
+    .setVersion('1')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'API key', description: 'An API key (clk_…) or ADMIN_API_KEY' }, API_KEY_SCHEME)
+    .addTag('claims', 'Claims and pledges')
+    .addTag('evidence', 'Evidence, field reports and retractions')
+    .addTag('ledger', 'The log itself: feed and chain verification')
+    .addTag('api-keys', 'Key management (admin)')
+    .addTag('operations', 'Health, metrics, queue board')
+    .build();
+  const document = SwaggerModule.createDocument(app, config, {
+    extraModels: OPENAPI_SCHEMAS,
+    operationIdFactory: (controllerKey: string, methodKey: string) => `${controllerKey.replace(/Controller$/, '')}_${methodKey}`,
+  });
+  document.paths['/queues'] = {
+    get: {
+      tags: ['operations'],
+      operationId: 'QueueBoard_ui',
+      summary: 'Queue board (bull-board UI) for admins',
+      description:
+        'Served only when REDIS_URL is set (404 otherwise). Admin keys only: send `Authorization: Bearer <admin key>`, ' +
+        'or in a browser use HTTP Basic auth with any user name and the admin key as password (the 401 asks for it). ' +
+        'The UI and its JSON API live under /queues/.',
+      security: [{ [API_KEY_SCHEME]: [] }],
+      responses: {
+        '200': { description: 'The bull-board page', content: { 'text/html': { schema: { type: 'string' } } } },
+        ...['401', '403', '404'].reduce<Record<string, object>>((acc, code) => {
+          acc[code] = {
+            description: code === '404' ? 'No REDIS_URL: jobs run in-process and there are no queues to show' : code === '401' ? 'No or unknown key' : 'Not an admin key',
+            content: { 'application/problem+json': { schema: { $ref: getSchemaPath(ProblemSchema) } } },
+          };
+          return acc;
+        }, {}),
+      },
+    },
+  };
+  if (!queueBoard) document.paths['/queues'].get!.summary += ' (not enabled in this process: no REDIS_URL)';
+  return document;
+}
+
+const UI_HTML = `<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="utf-8" />
+  <title>claim-ledger API</title>
+  <link rel="stylesheet" href="/docs/assets/swagger-ui.css" />
+  <link rel="icon" type="image/png" href="/docs/assets/favicon-32x32.png" />
+</head>
+<body>
+  <div id="swagger-ui"></div>
+  <script src="/docs/assets/swagger-ui-bundle.js"></script>
+  <script src="/docs/assets/swagger-ui-standalone-preset.js"></script>
+  <script src="/docs/init.js"></script>
+</body>
+</html>
+`;
+
+const UI_INIT = `window.addEventListener('load', function () {
+  window.ui = SwaggerUIBundle({
+    url: '/${DOCS_JSON_PATH}',
+    dom_id: '#swagger-ui',
+    presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
+    layout: 'StandaloneLayout',
+    deepLinking: true,
+    displayRequestDuration: true,
+    persistAuthorization: false,
+  });
+});
+`;
+
+/**
+ * GET /docs (Swagger UI) and GET /docs-json (the document). Public: no key needed.
+ * @nestjs/swagger serves the JSON; the UI page and swagger-ui-dist's assets are served here
+ * (not through @nestjs/swagger's UI, which needs @fastify/static: see static-files.ts).
+ */
+export function setupOpenApi(app: NestFastifyApplication, queueBoard: boolean): OpenAPIObject {
+  const document = buildOpenApiDocument(app, queueBoard);
+  SwaggerModule.setup(DOCS_PATH, app, document, { ui: false, raw: ['json'], jsonDocumentUrl: DOCS_JSON_PATH });
+  const fastify = app.getHttpAdapter().getInstance();
+  const page = async (_req: unknown, reply: FastifyReply) => reply.header('content-type', 'text/html; charset=utf-8').send(UI_HTML);
+  fastify.get(`/${DOCS_PATH}`, page);
+  fastify.get(`/${DOCS_PATH}/`, page);
+  fastify.get(`/${DOCS_PATH}/init.js`, async (_req, reply) =>
+    reply.header('content-type', 'application/javascript; charset=utf-8').send(UI_INIT),
+  );
+  serveDirectory(fastify, `/${DOCS_PATH}/assets`, swaggerUiAssetsPath(), (reply) =>
+    sendProblem(reply, problem(404, 'no such file in the API documentation')),
+  );
+  return document;
+}
+
+function swaggerUiAssetsPath(): string {
+  // swagger-ui-dist comes with @nestjs/swagger; it exports the folder holding its files.
+  return (require('swagger-ui-dist') as { getAbsoluteFSPath(): string }).getAbsoluteFSPath();
+}

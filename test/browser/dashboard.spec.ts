@@ -1,0 +1,145 @@
+/**
+ * The dashboard in a real browser: Debian's Chromium driven by playwright-core (CI's .ci/run
+ * installs `chromium` with apt when /usr/bin/chromium is missing; playwright's own browser
+ * download cannot work here). Records a pledge through the API, opens the dashboard, opens the
+ * pledge, sends a contradicting field report through the API, and waits for the badge to turn
+ * `contradicted` live, without a reload. Leaves a screenshot in test-artifacts/dashboard.png.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import request from 'supertest';
+import { bearer, bootApp, createKey, pledgeBody, reportBody, type TestApp } from '../support/app';
+import { listen } from '../e2e/read-side/helpers';
+
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const ARTIFACTS = resolve(__dirname, '..', '..', 'test-artifacts');
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+jest.setTimeout(60_000);
+
+describe('dashboard in Chromium', () => {
+  let t: TestApp;
+  let base: string;
+  let checker: string;
+  let viewer: string;
+  let context: BrowserContext;
+  let page: Page;
+  let profileDir: string;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium), as .ci/run does`);
+    }
+    // Reads are not public: the page has to ask for a key. Jobs run in-process (no Redis).
+    t = await bootApp({ overrides: { pollIntervalMs: 50, publicRead: false } });
+    base = await listen(t);
+    checker = (await createKey(t, 'checker', 'browser-test checker')).key;
+    viewer = (await createKey(t, 'viewer', 'browser-test viewer')).key;
+
+    profileDir = mkdtempSync(join(tmpdir(), 'claim-ledger-chromium-'));
+    context = await chromium.launchPersistentContext(profileDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      viewport: { width: 1280, height: 900 },
+      locale: 'en-GB',
+      timezoneId: 'UTC',
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    page.on('console', (msg) => {
+      // The first, key-less requests are answered 401 on purpose; anything else is a fault.
+      if (msg.type() === 'error' && !/status of 401/.test(msg.text())) pageErrors.push(msg.text());
+    });
+  });
+
+  afterAll(async () => {
+    await context?.close().catch(() => undefined);
+    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+    await t?.close();
+  });
+
+  it('shows a pledge turn contradicted live, without a reload', async () => {
+    const pledge = await request(t.http).post('/api/claims').set(bearer(checker)).send(pledgeBody());
+    expect(pledge.status).toBe(201);
+    const pledgeId: string = pledge.body.id;
+
+    await page.goto(`${base}/`);
+    // The page asks for a key, keeps it in localStorage, and sends it as a Bearer token.
+    const dialog = page.locator('#key-dialog');
+    await dialog.waitFor({ state: 'visible' });
+    await page.fill('#key-input', viewer);
+    await page.click('#key-save');
+    await dialog.waitFor({ state: 'hidden' });
+    expect(await page.evaluate("localStorage.getItem('claim-ledger.apiKey')")).toBe(viewer);
+
+    const row = page.locator(`tr[data-claim-id="${pledgeId}"]`);
+    await row.waitFor();
+    expect(await row.locator('.badge').textContent()).toBe('unverified');
+    await page.locator('#verify[data-state="ok"]').waitFor();
+    await page.locator('#live[data-state="on"]').waitFor();
+
+    // Filters: pledges only still shows it; claims only does not.
+    await page.selectOption('#f-kind', 'claim');
+    await page.click('#filters button[type="submit"]');
+    await page.locator('#list-empty').waitFor({ state: 'visible' });
+    await page.selectOption('#f-kind', 'pledge');
+    await page.click('#filters button[type="submit"]');
+    await row.waitFor();
+
+    await row.locator('a.statement-link').click();
+    await page.locator('#claim-status .badge[data-status="unverified"]').waitFor();
+    await page.locator('#live[data-state="on"]').waitFor();
+    // A marker that a reload would wipe out.
+    await page.evaluate('window.__noReload = 42');
+
+    // A field report that matches the pledge's scope: the matcher attaches it as contradicting.
+    const report = await request(t.http).post('/api/reports').set(bearer(checker)).send(reportBody());
+    expect(report.status).toBe(202);
+
+    await page.locator('#claim-status .badge[data-status="contradicted"]').waitFor({ timeout: 15_000 });
+    expect(await page.evaluate('window.__noReload')).toBe(42);
+
+    // The claim page: evidence with stance and grade, the chart, the history, the verify result.
+    const evidence = page.locator(`tr[data-evidence-id="${report.body.evidenceId}"]`);
+    await evidence.waitFor();
+    expect(await evidence.locator('.stance').textContent()).toBe('contradicts');
+    expect(await evidence.locator('.grade').textContent()).toBe('B2');
+    expect(await evidence.locator('a').getAttribute('href')).toMatch(/^https:\/\/www\.themoscowtimes\.com\//);
+    expect(await page.locator('svg.chart .line-contradict').count()).toBe(1);
+    expect(await page.locator('svg.chart .status-label').allTextContents()).toContain('contradicted');
+    expect(await page.locator('ol.history .badge').allTextContents()).toEqual(['contradicted', 'unverified']);
+    await page.locator('#review-box:not([hidden])').waitFor();
+    expect(await page.locator('#verify').textContent()).toMatch(/Ledger verified/);
+
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
+
+    // "As of" the moment the pledge was recorded: unverified, no evidence.
+    const recordedAt: string = (await request(t.http).get(`/api/claims/${pledgeId}`).set(bearer(viewer))).body.recordedAt;
+    await page.evaluate(`location.hash = ${JSON.stringify(`#/claims/${pledgeId}?asOf=${encodeURIComponent(recordedAt)}`)}`);
+    await page.locator('.asof-banner').waitFor();
+    await page.locator('#claim-status .badge[data-status="unverified"]').waitFor();
+    expect(await page.locator('tr[data-evidence-id]').count()).toBe(0);
+    expect(await page.inputValue('#asof-input')).not.toBe('');
+
+    // Back on the list, the pledge carries its new status.
+    await page.click('a.back');
+    await page.locator(`tr[data-claim-id="${pledgeId}"] .badge[data-status="contradicted"]`).waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-list.png'), fullPage: true });
+
+    expect(pageErrors).toEqual([]);
+  });
+});

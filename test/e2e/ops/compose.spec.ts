@@ -1,0 +1,88 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { ROOT } from './helpers';
+
+type Service = {
+  image?: string;
+  build?: { context: string; dockerfile: string } | string;
+  command?: string[] | string;
+  environment?: Record<string, string>;
+  volumes?: string[];
+  profiles?: string[];
+  ports?: string[];
+  depends_on?: Record<string, { condition: string }>;
+  healthcheck?: { test: string[] };
+};
+type Compose = { services: Record<string, Service>; volumes: Record<string, unknown> };
+
+/**
+ * Docker does not run on this machine: this keeps docker-compose.yml honest by reading it. The
+ * file uses YAML anchors and merge keys (`<<`), which Compose supports; they are resolved here.
+ */
+describe('docker-compose.yml', () => {
+  const text = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
+  const compose = parse(text, { merge: true }) as Compose;
+  const svc = compose.services;
+  const command = (s: Service) => (Array.isArray(s.command) ? s.command.join(' ') : s.command ?? '');
+
+  it('names the services: api, worker-1, worker-2, redis, postgres (and the one-shot migrate)', () => {
+    expect(Object.keys(svc).sort()).toEqual(['api', 'migrate', 'postgres', 'redis', 'worker-1', 'worker-2']);
+  });
+
+  it('runs Redis with persistence on (append-only file) on a volume', () => {
+    const cmd = command(svc.redis);
+    expect(cmd).toMatch(/--appendonly yes/);
+    expect(svc.redis.volumes).toEqual(expect.arrayContaining([expect.stringMatching(/^redis-data:\/data$/)]));
+    expect(svc.redis.healthcheck?.test.join(' ')).toContain('ping');
+  });
+
+  it('runs the API without workers and two workers, all from the image the Dockerfile builds', () => {
+    expect(command(svc.api)).toBe('node dist/main.js');
+    expect(svc.api.environment?.RUN_WORKERS).toBe('false');
+    expect(svc.api.ports).toEqual(['3000:3000']);
+    for (const name of ['worker-1', 'worker-2']) {
+      expect(command(svc[name])).toBe('node dist/worker.js');
+      expect(svc[name].profiles).toBeUndefined();
+    }
+    expect(command(svc.migrate)).toBe('node dist/migrate.js');
+    for (const name of ['api', 'worker-1', 'worker-2', 'migrate']) {
+      const s = svc[name];
+      expect(s.build).toMatchObject({ context: '.', dockerfile: 'Dockerfile' });
+      expect(s.environment).toMatchObject({ DATABASE_PATH: '/data/ledger.sqlite', REDIS_URL: 'redis://redis:6379/0' });
+      // One SQLite file for all of them, on a named volume.
+      expect(s.volumes).toEqual(['ledger-data:/data']);
+    }
+    for (const name of ['api', 'worker-1', 'worker-2']) {
+      expect(svc[name].depends_on).toMatchObject({
+        redis: { condition: 'service_healthy' },
+        migrate: { condition: 'service_completed_successfully' },
+      });
+    }
+  });
+
+  it('offers PostgreSQL as an optional profile, with its data on a volume', () => {
+    expect(svc.postgres.profiles).toEqual(['postgres']);
+    expect(svc.postgres.image).toMatch(/^postgres:/);
+    expect(svc.postgres.volumes).toEqual(['pg-data:/var/lib/postgresql/data']);
+    for (const name of ['api', 'worker-1', 'worker-2', 'migrate', 'redis']) expect(svc[name].profiles).toBeUndefined();
+  });
+
+  it('declares every named volume it mounts', () => {
+    const named = Object.values(svc)
+      .flatMap((s) => s.volumes ?? [])
+      .map((v) => v.split(':')[0])
+      .filter((v) => !v.startsWith('.') && !v.startsWith('/'));
+    expect([...new Set(named)].sort()).toEqual(Object.keys(compose.volumes).sort());
+  });
+
+  it('has a Dockerfile building the app on node:20-bookworm-slim with npm ci and npm run build', () => {
+    const file = join(ROOT, 'Dockerfile');
+    expect(existsSync(file)).toBe(true);
+    const docker = readFileSync(file, 'utf8');
+    expect(docker).toMatch(/^FROM node:20-bookworm-slim AS build$/m);
+    expect(docker).toMatch(/^RUN npm ci$/m);
+    expect(docker).toMatch(/npm run build/);
+    expect(docker).toMatch(/^CMD \["node", "dist\/main\.js"\]$/m);
+  });
+});

@@ -1,0 +1,125 @@
+import request from 'supertest';
+import * as sqlite3 from 'sqlite3';
+import { DataSource } from 'typeorm';
+import { bootApp, bearer, crimeaClaimBody, pledgeBody, type TestApp } from '../../support/app';
+import { TEST_REDIS_URL, deleteKeysWithPrefix, uniquePrefix } from '../../support/redis';
+import { bootOpsApp } from './helpers';
+
+function exec(path: string, sql: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const db = new sqlite3.Database(path, (err) => {
+      if (err) return reject(err);
+      db.exec(sql, (e) => db.close(() => (e ? reject(e) : resolve())));
+    });
+  });
+}
+
+describe('GET /health', () => {
+  describe('without Redis', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await bootApp();
+    });
+    afterAll(async () => {
+      await t?.close();
+    });
+
+    it('is public and reports database, dispatcher and chain (no redis check without REDIS_URL)', async () => {
+      const res = await request(t.http).get('/health');
+      expect(res.status).toBe(200);
+      expect(res.headers['content-type']).toMatch(/application\/json/);
+      expect(res.body.status).toBe('ok');
+      expect(Object.keys(res.body.details).sort()).toEqual(['chain', 'database', 'dispatcher']);
+      expect(res.body.details.database.status).toBe('up');
+      expect(res.body.details.dispatcher).toMatchObject({ status: 'up', mode: 'inline', lag: expect.any(Number) });
+      expect(res.body.details.chain).toMatchObject({ status: 'up', scope: 'tail', checked: 0 });
+    });
+
+    it('re-hashes the newest events and reports the lag behind the head', async () => {
+      const a = bearer(t.adminKey);
+      for (let i = 0; i < 3; i++) expect((await request(t.http).post('/api/claims').set(a).send(crimeaClaimBody())).status).toBe(201);
+      expect((await request(t.http).post('/api/claims').set(a).send(pledgeBody())).status).toBe(201);
+      const res = await request(t.http).get('/health');
+      expect(res.status).toBe(200);
+      expect(res.body.details.chain).toMatchObject({ status: 'up', checked: 4, fromPosition: 1, head: { position: 4 } });
+      expect(res.body.details.dispatcher.head).toBe(4);
+      expect(res.body.details.dispatcher.lag).toBeGreaterThanOrEqual(0);
+      expect(res.body.details.dispatcher.checkpoint + res.body.details.dispatcher.lag).toBe(4);
+    });
+  });
+
+  // These two damage the SQLite file itself, so they always run on SQLite (bootOpsApp).
+  it('answers 503 problem+json naming the chain when a stored event was altered', async () => {
+    const t = await bootOpsApp();
+    try {
+      const a = bearer(t.adminKey);
+      expect((await request(t.http).post('/api/claims').set(a).send(crimeaClaimBody())).status).toBe(201);
+      expect((await request(t.http).post('/api/claims').set(a).send(crimeaClaimBody())).status).toBe(201);
+      // Tampering needs the append-only trigger out of the way first, as an attacker with the file would.
+      await exec(
+        t.dbPath,
+        `DROP TRIGGER events_refuse_update; UPDATE events SET data = replace(data, 'Crimea', 'Kuban') WHERE position = 2;`,
+      );
+      const res = await request(t.http).get('/health');
+      expect(res.status).toBe(503);
+      expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+      expect(res.body).toMatchObject({ status: 503, title: 'Service Unavailable' });
+      expect(res.body.detail).toMatch(/chain/);
+      expect(res.body.error.chain).toMatchObject({ status: 'down', firstBadPosition: 2, problem: expect.stringMatching(/hash/) });
+      expect(res.body.info.database.status).toBe('up');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('answers 503 naming the database when it does not answer', async () => {
+    const t = await bootOpsApp();
+    try {
+      await t.app.get(DataSource).destroy();
+      const res = await request(t.http).get('/health');
+      expect(res.status).toBe(503);
+      expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+      expect(res.body.error.database).toMatchObject({ status: 'down', message: expect.any(String) });
+      expect(res.body.detail).toMatch(/database/);
+    } finally {
+      await t.close();
+    }
+  });
+
+  describe('with REDIS_URL', () => {
+    const prefix = uniquePrefix('ops-health');
+    afterAll(async () => {
+      await deleteKeysWithPrefix(prefix);
+    });
+
+    it('checks Redis with PING', async () => {
+      const t = await bootApp({ overrides: { redisUrl: TEST_REDIS_URL, queuePrefix: prefix, runWorkers: false } });
+      try {
+        const res = await request(t.http).get('/health');
+        expect(res.status).toBe(200);
+        expect(res.body.details.redis).toMatchObject({ status: 'up', responseTimeMs: expect.any(Number) });
+        expect(res.body.details.dispatcher.mode).toBe('bullmq');
+      } finally {
+        await t.close();
+      }
+    });
+
+    it('answers 503 naming redis when Redis does not answer', async () => {
+      // Nothing listens on port 1: the sink cannot connect.
+      const t = await bootApp({ overrides: { redisUrl: 'redis://127.0.0.1:1/0', queuePrefix: prefix, runWorkers: false } });
+      try {
+        const res = await request(t.http).get('/health');
+        expect(res.status).toBe(503);
+        expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+        expect(res.body.error.redis).toMatchObject({ status: 'down' });
+        expect(res.body.info.database.status).toBe('up');
+        expect(res.body.detail).toMatch(/redis/);
+      } finally {
+        await t.close();
+        // ioredis' disconnect() arms a 2 s timer (disconnectTimeout) to destroy a socket that
+        // never connected; let it run out so the Jest worker can exit cleanly.
+        await new Promise((r) => setTimeout(r, 2600));
+      }
+    });
+  });
+});
