@@ -22,7 +22,12 @@ import { EventsController } from './events.controller';
         const ds = createDataSourceFor(config);
         await ds.initialize();
         const logger = new Logger('Database');
-        await migrate(ds, (m) => logger.log(m));
+        try {
+          await migrate(ds, (m) => logger.log(m));
+        } catch (err) {
+          await ds.destroy(); // refusing to start must not leave the file open
+          throw err;
+        }
         return ds;
       },
     },

@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
 import { request as httpRequest, type ClientRequest } from 'node:http';
+import { ConcurrencyCap, TokenBuckets } from '../../src/auth/rate-limit';
 import { crimeaClaimBody } from '../support/app';
 import { Client, expectStatus, isProblem, seen } from './support/client';
 import { feed, health, pool, until, verify } from './support/ledger';
@@ -182,5 +183,35 @@ describe(`live SSE streams per key (${STREAMS} here)`, () => {
     expect(reopened.status).toBe(200);
     v.close();
     other.close();
+  });
+});
+
+describe('the limiter itself (fake clock)', () => {
+  it('a bucket holds a minute’s worth, refills continuously, and names the wait', () => {
+    let now = 0;
+    const buckets = new TokenBuckets(60, () => now);
+    for (let i = 0; i < 60; i++) expect(buckets.take('k')).toBe(0);
+    expect(buckets.take('k')).toBe(1); // one token a second
+    expect(buckets.take('other')).toBe(0); // per key
+    now += 1000;
+    expect(buckets.take('k')).toBe(0);
+    expect(buckets.take('k')).toBe(1);
+    now += 120_000; // idle: full again, never more than full
+    for (let i = 0; i < 60; i++) expect(buckets.take('k')).toBe(0);
+    expect(buckets.take('k')).toBeGreaterThan(0);
+    expect(new TokenBuckets(0, () => now).take('k')).toBe(0); // 0: off
+  });
+
+  it('a concurrency cap gives slots back once, whatever calls release', () => {
+    const cap = new ConcurrencyCap(2);
+    const a = cap.acquire('k')!;
+    const b = cap.acquire('k')!;
+    expect(cap.acquire('k')).toBeNull();
+    a();
+    a();
+    expect(cap.holding('k')).toBe(1);
+    expect(cap.acquire('k')).not.toBeNull();
+    b();
+    expect(new ConcurrencyCap(0).acquire('k')).not.toBeNull();
   });
 });

@@ -390,8 +390,14 @@ function track(proc: ChildProcess, label: string): Child {
   proc.stdout?.on('data', onData);
   proc.stderr?.on('data', onData);
   let alive = true;
+  // If this test process ends without stopping the child (a crash, a forced exit), take it along.
+  const reap = (): void => {
+    if (alive) proc.kill('SIGKILL');
+  };
+  process.once('exit', reap);
   const exited = new Promise<number | string>((resolve) => {
     proc.once('exit', (code, signal) => {
+      process.removeListener('exit', reap);
       alive = false;
       for (const w of waiters.splice(0)) w();
       resolve(code ?? signal ?? 'unknown');

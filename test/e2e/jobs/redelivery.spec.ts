@@ -187,13 +187,17 @@ describe('a job run by hand, then delivered by BullMQ', () => {
 });
 
 describe.each(RUN_MODES)('re-dispatch after a restart that lost the checkpoint, %s mode', (mode: RunMode) => {
-  const temp = tempDbPath('claim-ledger-redispatch-');
   const prefix = prefixes.next();
+  let temp: ReturnType<typeof tempDbPath>;
   let t: JobsTestApp | null = null;
+
+  beforeAll(() => {
+    temp = tempDbPath('claim-ledger-redispatch-');
+  });
 
   afterAll(async () => {
     await t?.close();
-    temp.cleanup();
+    temp?.cleanup();
   });
 
   it('every job of the log is handed over again and nothing new is appended', async () => {

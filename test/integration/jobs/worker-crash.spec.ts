@@ -30,12 +30,13 @@ afterAll(() => prefixes.cleanup());
 const FAST_STALL = { JOB_LOCK_DURATION_MS: '1500', JOB_STALLED_INTERVAL_MS: '500' };
 
 describe('a worker process killed mid-job', () => {
-  const temp = tempDbPath('claim-ledger-crash-');
   const children: Child[] = [];
+  let temp: ReturnType<typeof tempDbPath>;
   let t: JobsTestApp;
   let queues: ReturnType<typeof openQueues>;
 
   beforeAll(async () => {
+    temp = tempDbPath('claim-ledger-crash-');
     t = await bootJobsApp('bullmq', prefixes, { runWorkers: false, dbPath: temp.dbPath });
     queues = openQueues(t.prefix!);
   });
@@ -44,7 +45,7 @@ describe('a worker process killed mid-job', () => {
     await Promise.all(children.map((c) => c.stop(10_000)));
     await queues?.close();
     await t?.close();
-    temp.cleanup();
+    temp?.cleanup();
   });
 
   it('SIGKILL while it pauses before appending → the other worker picks the stalled job up; exactly one attachment; the chain verifies', async () => {
@@ -98,11 +99,12 @@ describe('a worker process killed mid-job', () => {
 });
 
 describe('two worker processes, many pieces of evidence for one claim at once', () => {
-  const temp = tempDbPath('claim-ledger-contention-');
   const children: Child[] = [];
+  let temp: ReturnType<typeof tempDbPath>;
   let t: JobsTestApp;
 
   beforeAll(async () => {
+    temp = tempDbPath('claim-ledger-contention-');
     t = await bootJobsApp('bullmq', prefixes, { runWorkers: false, dbPath: temp.dbPath });
     children.push(
       ...(await Promise.all([
@@ -115,7 +117,7 @@ describe('two worker processes, many pieces of evidence for one claim at once', 
   afterAll(async () => {
     await Promise.all(children.map((c) => c.stop(10_000)));
     await t?.close();
-    temp.cleanup();
+    temp?.cleanup();
   });
 
   it('every piece is attached exactly once and the final status is verdict-v1 over all of them', async () => {
