@@ -49,6 +49,12 @@ for i = 2, #KEYS do
 end
 return {handed, lowest}`;
 
+/** Deletes the hand-over key only if it still holds that token. */
+const FORGET_SCRIPT = `
+local cur = redis.call('GET', KEYS[1])
+if cur and string.match(cur, '^(.+):%d+$') == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1`;
+
 const UNFINISHED_STATES = ['wait', 'active', 'paused', 'prioritized', 'delayed', 'waiting-children', 'failed'];
 
 /** Hands jobs to BullMQ. A Redis that does not answer makes deliver() throw; the log keeps the work. */
@@ -56,7 +62,7 @@ export class BullMqJobSink implements JobSink {
   readonly mode = 'bullmq' as const;
   private readonly connection: IORedis;
   private readonly queues = new Map<QueueName, Queue>();
-  private readonly handOverKey: string;
+  private handOverKey: string;
 
   /**
    * The hand-over position lives in Redis next to the jobs (`<prefix>:ledger-dispatch:handed`,
@@ -64,6 +70,12 @@ export class BullMqJobSink implements JobSink {
    * again from the database's finished watermark instead of believing the lost jobs were taken.
    */
   readonly progress: HandOverProgress = {
+    useLedger: (ledgerId) => {
+      this.handOverKey = `${this.prefix}:ledger-dispatch:${ledgerId}:handed`;
+    },
+    forget: async (state) => {
+      await this.connection.eval(FORGET_SCRIPT, 1, this.handOverKey, state.token);
+    },
     read: (seed) => this.readHandOver(seed),
     advance: async (from, position) =>
       Number(await this.connection.eval(ADVANCE_SCRIPT, 1, this.handOverKey, from.token, String(position))) === 1,
@@ -77,7 +89,10 @@ export class BullMqJobSink implements JobSink {
     },
   };
 
-  constructor(redisUrl: string, prefix: string) {
+  constructor(
+    redisUrl: string,
+    private readonly prefix: string,
+  ) {
     this.handOverKey = `${prefix}:ledger-dispatch:handed`;
     // Fail fast while Redis is away instead of queueing commands in memory.
     this.connection = redisConnection(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });

@@ -20,7 +20,7 @@ export interface JobData {
 
 export interface PlannedJob {
   queue: QueueName;
-  /** Deterministic: a restart or a second dispatcher adds the same job, which BullMQ ignores. */
+  /** Deterministic (`<queue>_<hash12>_<position>`): a restart or a second dispatcher adds the same job, which BullMQ ignores. */
   jobId: string;
   data: JobData;
 }
@@ -32,7 +32,9 @@ export function planJobs(event: StoredEvent): PlannedJob[] {
   const base = { position: event.position, correlationId: event.metadata.correlationId };
   const job = (queue: QueueName, data: Partial<JobData>): PlannedJob => ({
     queue,
-    jobId: `${queue}_${event.position}`,
+    // The event's hash names the ledger too: a new or restored database behind a reused Redis
+    // prefix never collides with jobs BullMQ still remembers from another log.
+    jobId: `${queue}_${event.hash.slice(0, 12)}_${event.position}`,
     data: { ...base, ...data },
   });
   switch (event.type) {

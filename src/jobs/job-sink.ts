@@ -16,6 +16,10 @@ export interface HandOver {
  * dispatcher then hands over again from the durable "finished" watermark it keeps in the database.
  */
 export interface HandOverProgress {
+  /** Keys the hand-over state by the ledger (hash of its first event), so two logs never share it. */
+  useLedger(ledgerId: string): void;
+  /** Drops hand-over state that cannot belong to this log (it claims positions beyond our head). */
+  forget(state: HandOver): Promise<void>;
   /** The store's hand-over state; when it has none (new or wiped), starts one at `seed`. */
   read(seed: number): Promise<HandOver>;
   /** Moves the position up to `position` if the store still holds `from.token`; false if it lost it meanwhile. */

@@ -47,6 +47,8 @@ export class LogDispatcher {
   private retryAt = 0;
   /** The queue store's hand-over token this dispatcher last worked with (BullMQ). */
   private handOverToken: string | null = null;
+  /** Hash of the log's first event: names this ledger in Redis. */
+  private ledgerId: string | null = null;
   private finishedCheckedAt = 0;
 
   constructor(
@@ -153,10 +155,23 @@ export class LogDispatcher {
 
   /** BullMQ: hand over from where Redis says hand-over stands (or, if it lost that, from the finished watermark). */
   private async handOverToQueues(progress: HandOverProgress): Promise<void> {
+    if (!this.ledgerId) {
+      const first = await this.reader.readAfter(0, 1);
+      if (first.length === 0) return; // an empty log has nothing to hand over
+      this.ledgerId = first[0].hash.slice(0, 16);
+      progress.useLedger(this.ledgerId);
+    }
     for (;;) {
       if (this.stopped) return;
       const finished = await readCheckpoint(this.ds, DISPATCHER_CHECKPOINT);
       const state = await progress.read(finished);
+      if (state.position > (await this.reader.head()).position) {
+        // Redis remembers handing over positions this log does not have (a database restored
+        // from a backup): that state is not ours; start again from the finished watermark.
+        this.logger.warn(`Redis says positions up to ${state.position} were handed over, beyond this log's head: starting again from ${finished}`);
+        await progress.forget(state);
+        continue;
+      }
       if (state.token !== this.handOverToken) {
         if (state.started && this.handOverToken !== null) {
           this.logger.warn(`Redis lost the queued jobs (restarted without its data?): handing over again everything after position ${finished}`);

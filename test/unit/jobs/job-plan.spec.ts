@@ -3,6 +3,7 @@ import type { EventType, StoredEvent } from '../../../src/ledger/event-catalogue
 
 const CLAIM = '0b9c3a52-6d0e-4c55-9d1e-2f4d8c1a7e01';
 const EVIDENCE = 'e7f1d6c2-1a3b-4c5d-8e9f-0a1b2c3d4e5f';
+const HASH12 = 'f'.repeat(12);
 
 function stored(type: EventType, streamId: string, data: unknown, position = 7, correlationId = 'corr-1'): StoredEvent {
   return {
@@ -46,7 +47,7 @@ describe('planJobs', () => {
     expect(jobs).toEqual([
       {
         queue: 'evidence-attach',
-        jobId: 'evidence-attach_12',
+        jobId: 'evidence-attach_ffffffffffff_12',
         data: { position: 12, correlationId: 'req-42', evidenceId: EVIDENCE, claimId: CLAIM },
       },
     ]);
@@ -54,13 +55,13 @@ describe('planJobs', () => {
 
   it('a report (claimId null) → one report-match job, with no claim', () => {
     const jobs = planJobs(stored('EvidenceSubmitted', `evidence-${EVIDENCE}`, evidenceData(null), 3));
-    expect(jobs).toEqual([{ queue: 'report-match', jobId: 'report-match_3', data: { position: 3, correlationId: 'corr-1', evidenceId: EVIDENCE } }]);
+    expect(jobs).toEqual([{ queue: 'report-match', jobId: 'report-match_ffffffffffff_3', data: { position: 3, correlationId: 'corr-1', evidenceId: EVIDENCE } }]);
     expect(jobs[0].data).not.toHaveProperty('claimId');
   });
 
   it('a pledge with a scope → one pledge-match job for that pledge', () => {
     const jobs = planJobs(stored('ClaimRecorded', `claim-${CLAIM}`, { kind: 'pledge', statement: 's', scope }, 5));
-    expect(jobs).toEqual([{ queue: 'pledge-match', jobId: 'pledge-match_5', data: { position: 5, correlationId: 'corr-1', claimId: CLAIM } }]);
+    expect(jobs).toEqual([{ queue: 'pledge-match', jobId: 'pledge-match_ffffffffffff_5', data: { position: 5, correlationId: 'corr-1', claimId: CLAIM } }]);
   });
 
   it.each([
@@ -72,7 +73,7 @@ describe('planJobs', () => {
 
   it('a retraction → one detach job for the evidence', () => {
     const jobs = planJobs(stored('EvidenceRetracted', `evidence-${EVIDENCE}`, { reason: 'wrong town' }, 9));
-    expect(jobs).toEqual([{ queue: 'evidence-detach', jobId: 'evidence-detach_9', data: { position: 9, correlationId: 'corr-1', evidenceId: EVIDENCE } }]);
+    expect(jobs).toEqual([{ queue: 'evidence-detach', jobId: 'evidence-detach_ffffffffffff_9', data: { position: 9, correlationId: 'corr-1', evidenceId: EVIDENCE } }]);
   });
 
   it.each(['EvidenceAttached', 'EvidenceDetached', 'VerificationStatusChanged'] as EventType[])(
@@ -81,6 +82,13 @@ describe('planJobs', () => {
       expect(planJobs(stored(type, `claim-${CLAIM}`, { evidenceId: EVIDENCE, stance: 'contradicts', attachedBy: 'matcher' }))).toEqual([]);
     },
   );
+
+  it('names the ledger in the job id (event hash before the position), so two logs behind one Redis prefix never collide', () => {
+    const e = stored('EvidenceRetracted', `evidence-${EVIDENCE}`, { reason: 'r' }, 9);
+    const other = { ...e, hash: 'a'.repeat(64) } as StoredEvent;
+    expect(planJobs(e)[0].jobId).not.toBe(planJobs(other)[0].jobId);
+    expect(planJobs(other)[0].jobId).toBe(`evidence-detach_${'a'.repeat(12)}_9`);
+  });
 
   it('is deterministic: the same event always plans the same job ids and data (a second dispatcher adds duplicates BullMQ ignores)', () => {
     const e = stored('EvidenceSubmitted', `evidence-${EVIDENCE}`, evidenceData(CLAIM, 'supports'), 44);
@@ -96,7 +104,7 @@ describe('planJobs', () => {
       stored('EvidenceRetracted', `evidence-${EVIDENCE}`, { reason: 'r' }, 5),
     ];
     const ids = log.flatMap(planJobs).map((j) => j.jobId);
-    expect(ids).toEqual(['pledge-match_1', 'report-match_2', 'evidence-attach_3', 'evidence-detach_5']);
+    expect(ids).toEqual([`pledge-match_${HASH12}_1`, `report-match_${HASH12}_2`, `evidence-attach_${HASH12}_3`, `evidence-detach_${HASH12}_5`]);
     expect(new Set(ids).size).toBe(ids.length);
     // BullMQ job ids must not contain ':' (its key separator) and must not be plain integers.
     for (const id of ids) {
