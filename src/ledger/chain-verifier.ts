@@ -1,5 +1,5 @@
 import { GENESIS_HASH, eventHash } from './hash-chain';
-import type { LedgerReader } from './ledger-reader';
+import type { EventRow, LedgerReader } from './ledger-reader';
 
 export interface VerifyReport {
   ok: boolean;
@@ -39,19 +39,8 @@ export async function verifyChain(reader: LedgerReader, pageSize = 5000): Promis
         firstBadPosition: expectedPosition,
         problem,
       });
-      if (row.position !== expectedPosition) return bad(`expected position ${expectedPosition}, found ${row.position}`);
-      if (row.prev_hash !== prevHash) return bad('prevHash does not match the previous event');
-      const computed = eventHash({
-        position: row.position,
-        streamId: row.stream_id,
-        streamVersion: row.stream_version,
-        type: row.type,
-        dataJson: row.data,
-        metadataJson: row.metadata,
-        recordedAt: row.recorded_at,
-        prevHash: row.prev_hash,
-      });
-      if (computed !== row.hash) return bad('hash does not match the event');
+      const problem = rowProblem(row, expectedPosition, prevHash);
+      if (problem) return bad(problem);
       prevHash = row.hash;
       lastHash = row.hash;
       expectedPosition++;
@@ -59,4 +48,25 @@ export async function verifyChain(reader: LedgerReader, pageSize = 5000): Promis
     }
   }
   return { ok: true, checked, head: { position: expectedPosition - 1, hash: lastHash } };
+}
+
+/**
+ * What is wrong with one stored row, given the position it should have and the hash it should
+ * link to (null: the link is not known, e.g. the first row of a tail check); null when it holds.
+ */
+export function rowProblem(row: EventRow, expectedPosition: number, expectedPrevHash: string | null): string | null {
+  if (row.position !== expectedPosition) return `expected position ${expectedPosition}, found ${row.position}`;
+  if (row.position === 1 && row.prev_hash !== GENESIS_HASH) return 'position 1 does not link to the genesis hash';
+  if (expectedPrevHash !== null && row.prev_hash !== expectedPrevHash) return 'prevHash does not match the previous event';
+  const computed = eventHash({
+    position: row.position,
+    streamId: row.stream_id,
+    streamVersion: row.stream_version,
+    type: row.type,
+    dataJson: row.data,
+    metadataJson: row.metadata,
+    recordedAt: row.recorded_at,
+    prevHash: row.prev_hash,
+  });
+  return computed === row.hash ? null : 'hash does not match the event';
 }

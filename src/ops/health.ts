@@ -5,9 +5,8 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { LogDispatcher } from '../jobs/log-dispatcher';
 import { JOB_SINK } from '../jobs/jobs.module';
 import type { JobSink } from '../jobs/job-sink';
-import { GENESIS_HASH, eventHash } from '../ledger/hash-chain';
 import { LedgerReader } from '../ledger/ledger-reader';
-import { verifyChain, type VerifyReport } from '../ledger/chain-verifier';
+import { rowProblem, verifyChain, type VerifyReport } from '../ledger/chain-verifier';
 
 /** How many of the newest events /health re-hashes on every call (the whole chain: GET /api/ledger/verify). */
 export const CHAIN_TAIL = 100;
@@ -49,20 +48,8 @@ export async function verifyChainTail(reader: LedgerReader, tail = CHAIN_TAIL): 
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i];
     const bad = (problem: string): ChainTailReport => ({ ok: false, checked, fromPosition: from, head, firstBadPosition: from + i, problem });
-    if (row.position !== from + i) return bad(`expected position ${from + i}, found ${row.position}`);
-    if (row.position === 1 && row.prev_hash !== GENESIS_HASH) return bad('position 1 does not link to the genesis hash');
-    if (prev !== null && row.prev_hash !== prev) return bad('prevHash does not match the previous event');
-    const computed = eventHash({
-      position: row.position,
-      streamId: row.stream_id,
-      streamVersion: row.stream_version,
-      type: row.type,
-      dataJson: row.data,
-      metadataJson: row.metadata,
-      recordedAt: row.recorded_at,
-      prevHash: row.prev_hash,
-    });
-    if (computed !== row.hash) return bad('hash does not match the event');
+    const problem = rowProblem(row, from + i, prev);
+    if (problem) return bad(problem);
     prev = row.hash;
     checked++;
   }
