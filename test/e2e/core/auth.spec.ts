@@ -1,15 +1,11 @@
 import request from 'supertest';
-import sqlite3 from 'sqlite3';
+import { DataSource } from 'typeorm';
 import { bearer, bootApp, createKey, createRoleKeys, crimeaClaimBody, evidenceBody, pledgeBody, unrelatedReportBody, type CreatedKey, type Role, type TestApp } from '../../support/app';
 import { expectNothingWritten, expectProblem, UUID_RE } from '../../support/http';
 
-function queryFile<T>(dbPath: string, sql: string): Promise<T[]> {
-  return new Promise((resolve, reject) => {
-    const db = new sqlite3.Database(dbPath, sqlite3.OPEN_READONLY, (err) => {
-      if (err) return reject(err);
-      db.all(sql, (qErr, rows) => db.close(() => (qErr ? reject(qErr) : resolve(rows as T[]))));
-    });
-  });
+/** Reads the database the app writes (the SQLite file, or PostgreSQL under `npm run test:pg`). */
+function queryDatabase<T>(t: TestApp, sql: string): Promise<T[]> {
+  return t.app.get(DataSource).query(sql);
 }
 
 describe('API keys and roles', () => {
@@ -46,7 +42,7 @@ describe('API keys and roles', () => {
 
     it('stores keys hashed, never in plain', async () => {
       const created = await createKey(t, 'checker', 'hash check');
-      const rows = await queryFile<Record<string, unknown>>(t.dbPath, 'SELECT * FROM api_keys');
+      const rows = await queryDatabase<Record<string, unknown>>(t, 'SELECT * FROM api_keys');
       expect(rows.length).toBeGreaterThan(0);
       expect(JSON.stringify(rows)).not.toContain(created.key);
       expect(JSON.stringify(rows)).not.toContain(t.adminKey);
