@@ -275,7 +275,14 @@ async function sectionE2E() {
   let cursor = Math.max(...seeded.map((c) => c.position));
   for (const w of workers) if (w.child.exitCode !== null) throw new Error(`${w.label} exited: ${w.tail()}`);
 
-  const sentAt = new Map(); // claimId -> ms
+  // The tail is polled every POLL_MS (each poll is a request the API serves: polling every
+  // millisecond or two loaded it enough to multiply the latencies it was measuring). "Visible" is
+  // when the poll that first returns the status change comes back: an upper bound, at most one
+  // poll interval late. The event's own recordedAt (stamped in its transaction, just before the
+  // commit) gives the commit-side figure, shown alongside.
+  const POLL_MS = Number(process.env.BENCH_POLL_MS || 5);
+  const sentAt = new Map(); // claimId -> performance.now() at send
+  const sentWall = new Map(); // claimId -> Date.now() at send
   const seenAt = new Map();
   const recordedLag = [];
   let sendErrors = 0;
@@ -284,7 +291,6 @@ async function sectionE2E() {
     while (polling) {
       const page = await getJson(svc.base, `/api/events?after=${cursor}&limit=500`).catch(() => null);
       const now = performance.now();
-      const wall = Date.now();
       if (page) {
         for (const e of page.items) {
           cursor = e.position;
@@ -293,10 +299,10 @@ async function sectionE2E() {
           const t0 = sentAt.get(claimId);
           if (t0 === undefined || seenAt.has(claimId)) continue;
           seenAt.set(claimId, now - t0);
-          recordedLag.push(Date.parse(e.recordedAt) - (wall - (now - t0)));
+          recordedLag.push(Date.parse(e.recordedAt) - sentWall.get(claimId));
         }
       }
-      await sleep(Number(process.env.BENCH_POLL_MS || 2));
+      await sleep(POLL_MS);
     }
   })();
   const r = data.rng(31);
@@ -310,6 +316,7 @@ async function sectionE2E() {
       const claimId = claims[i].id;
       const body = { ...data.evidenceBody(r), stance: 'supports', reliability: 'A', credibility: 1 };
       sentAt.set(claimId, performance.now());
+      sentWall.set(claimId, Date.now());
       sends.push(post(svc.base, `/api/claims/${claimId}/evidence`, body).catch(() => sendErrors++));
     }
     await Promise.all(sends);
@@ -321,6 +328,7 @@ async function sectionE2E() {
   if (sendErrors || seenAt.size < WARM) throw new Error(`warm-up: ${seenAt.size}/${WARM} status changes seen, ${sendErrors} failed POSTs`);
   seenAt.clear();
   sentAt.clear();
+  sentWall.clear();
   recordedLag.length = 0;
   await sendAll(seeded.slice(0, total), SIZE.e2eRate);
   polling = false;
@@ -328,8 +336,9 @@ async function sectionE2E() {
   const lat = summarize([...seenAt.values()]);
   const committed = summarize(recordedLag);
   const missing = total - sendErrors - seenAt.size;
-  log(`  evidence → status visible: p50 ${lat.p50.toFixed(1)} ms, p99 ${lat.p99.toFixed(1)} ms, max ${lat.max.toFixed(1)} ms (${seenAt.size}/${total} seen${sendErrors ? `, ${sendErrors} POSTs failed` : ''})`);
-  results.figures.endToEnd = { rate: SIZE.e2eRate, seconds: SIZE.e2eSeconds, sent: total, seen: seenAt.size, sendErrors, missing, visible: lat, recordedAtLag: committed, rawBullmq: raw, p50VsRaw: lat.p50 / raw.p50 };
+  log(`  evidence → status visible (tail polled every ${POLL_MS} ms): p50 ${lat.p50.toFixed(1)} ms, p99 ${lat.p99.toFixed(1)} ms, max ${lat.max.toFixed(1)} ms (${seenAt.size}/${total} seen${sendErrors ? `, ${sendErrors} POSTs failed` : ''})`);
+  log(`  evidence → status recordedAt (commit side): p50 ${committed.p50} ms, p99 ${committed.p99} ms`);
+  results.figures.endToEnd = { rate: SIZE.e2eRate, seconds: SIZE.e2eSeconds, pollMs: POLL_MS, sent: total, seen: seenAt.size, sendErrors, missing, visible: lat, recordedAtLag: committed, rawBullmq: raw, p50VsRaw: lat.p50 / raw.p50 };
   target('end-to-end p99 ≤ 50 ms', lat.p99 <= 50 && missing === 0 && sendErrors === 0, `p99 ${lat.p99.toFixed(1)} ms (p50 ${lat.p50.toFixed(1)})`, '≤ 50 ms', missing || sendErrors ? `${missing} never seen, ${sendErrors} failed POSTs` : '');
   target('end-to-end p50 ≤ 5× raw BullMQ add→completed p50', lat.p50 <= 5 * raw.p50, `${lat.p50.toFixed(1)} ms = ${(lat.p50 / raw.p50).toFixed(1)}× of ${raw.p50.toFixed(2)} ms`, '≤ 5×');
   for (const w of workers) await w.stop();
@@ -431,6 +440,7 @@ function printTable() {
   if (f.endToEnd) {
     const x = f.endToEnd;
     add(`end-to-end: evidence → status, ${x.rate}/s`, `p50 ${x.visible.p50.toFixed(1)} / p99 ${x.visible.p99.toFixed(1)} ms`, `raw BullMQ p50 ${x.rawBullmq.p50.toFixed(2)} ms`, `${x.p50VsRaw.toFixed(1)}×`);
+    add('  (same, by the event\'s recordedAt)', `p50 ${x.recordedAtLag.p50} / p99 ${x.recordedAtLag.p99} ms`, 'info', '');
   }
   if (f.rebuild) {
     add(`rebuild: ${fmt(f.rebuild.events)} events`, `${fmt(f.rebuild.eventsPerSecond)} ev/s, RSS ${f.rebuild.peakRssMb} MB`, `raw scan ${fmt(f.rebuild.rawScan.eventsPerSecond)} ev/s`, pct(f.rebuild.ratio));
