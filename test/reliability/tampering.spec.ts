@@ -5,6 +5,7 @@ import { health, pool, settle, until, verify } from './support/ledger';
 import { ServiceProcess, tempDir } from './support/service';
 import { Db } from './support/sqlite';
 import { note, writeSummary } from './support/summary';
+import { EVENT_COLUMNS, type EventRow } from '../../src/ledger/ledger-reader';
 
 /**
  * Tampering with the SQLite file directly, as someone holding the file would: drop the
@@ -21,19 +22,8 @@ let service: ServiceProcess;
 let admin: Client;
 let head = 0;
 
-interface Row {
-  position: number;
-  stream_id: string;
-  stream_version: number;
-  type: string;
-  data: string;
-  metadata: string;
-  recorded_at: string;
-  prev_hash: string;
-  hash: string;
-}
-
-const COLUMNS = 'position, stream_id, stream_version, type, data, metadata, recorded_at, prev_hash, hash';
+type Row = EventRow;
+const COLUMNS = EVENT_COLUMNS;
 
 async function withDb<T>(work: (db: Db) => Promise<T>): Promise<T> {
   const db = await Db.open(dir.file());
