@@ -189,59 +189,6 @@ export class ScopeSchema {
   expectation!: string;
 }
 
-export class ClaimViewSchema {
-  @ApiProperty({ format: 'uuid', example: EX.claimId })
-  id!: string;
-
-  @ApiProperty({ enum: CLAIM_KINDS, example: 'pledge' })
-  kind!: string;
-
-  @ApiProperty({ example: EX.statement })
-  statement!: string;
-
-  @ApiProperty({ type: () => SpeakerSchema })
-  speaker!: SpeakerSchema;
-
-  @ApiProperty({ example: EX.madeAt })
-  madeAt!: string;
-
-  @ApiProperty({ type: () => SourceSchema })
-  source!: SourceSchema;
-
-  @ApiProperty({ type: [String], example: PLEDGE_EXAMPLE.topics })
-  topics!: string[];
-
-  @ApiProperty({ type: () => ScopeSchema, nullable: true, description: 'Pledges only; null for claims' })
-  scope!: ScopeSchema | null;
-
-  @ApiProperty({ enum: VERIFICATION_STATUSES, example: 'contradicted' })
-  status!: string;
-
-  @ApiProperty({ type: () => VerdictSchema })
-  verdict!: VerdictSchema;
-
-  @ApiProperty({ type: () => [ClaimEvidenceItemSchema] })
-  evidence!: ClaimEvidenceItemSchema[];
-
-  @ApiProperty({ type: () => [StatusHistoryItemSchema] })
-  statusHistory!: StatusHistoryItemSchema[];
-
-  @ApiProperty({ example: 4, description: 'Also sent as ETag: "4"' })
-  version!: number;
-
-  @ApiProperty({ example: 1 })
-  position!: number;
-
-  @ApiProperty({ example: '2022-03-30T09:00:00.000Z' })
-  recordedAt!: string;
-
-  @ApiProperty({ example: '2022-03-30T09:15:02.118Z' })
-  updatedAt!: string;
-
-  @ApiPropertyOptional({ type: () => HeadSchema, description: 'The last event of the claim stream' })
-  head?: HeadSchema;
-}
-
 export class ClaimListItemSchema {
   @ApiProperty({ format: 'uuid', example: EX.claimId })
   id!: string;
@@ -267,7 +214,7 @@ export class ClaimListItemSchema {
   @ApiProperty({ enum: VERIFICATION_STATUSES, example: 'contradicted' })
   status!: string;
 
-  @ApiProperty({ example: 4 })
+  @ApiProperty({ example: 4, description: 'The claim stream version; GET /api/claims/:id also sends it as ETag: "4"' })
   version!: number;
 
   @ApiProperty({ example: 1 })
@@ -278,6 +225,24 @@ export class ClaimListItemSchema {
 
   @ApiProperty({ example: '2022-03-30T09:15:02.118Z' })
   updatedAt!: string;
+}
+
+/** The claim view: a list item plus its scope, verdict, evidence and status history. */
+export class ClaimViewSchema extends ClaimListItemSchema {
+  @ApiProperty({ type: () => ScopeSchema, nullable: true, description: 'Pledges only; null for claims' })
+  scope!: ScopeSchema | null;
+
+  @ApiProperty({ type: () => VerdictSchema })
+  verdict!: VerdictSchema;
+
+  @ApiProperty({ type: () => [ClaimEvidenceItemSchema] })
+  evidence!: ClaimEvidenceItemSchema[];
+
+  @ApiProperty({ type: () => [StatusHistoryItemSchema] })
+  statusHistory!: StatusHistoryItemSchema[];
+
+  @ApiPropertyOptional({ type: () => HeadSchema, description: 'The last event of the claim stream' })
+  head?: HeadSchema;
 }
 
 export class ClaimPageSchema {
