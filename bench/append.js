@@ -30,9 +30,8 @@ const { values: opt } = parseArgs({
 });
 
 /**
- * Migrates a fresh file in a separate process: TypeORM's sqlite driver calls sqlite3.verbose(),
- * which wraps every sqlite3 call of the whole process in a long-stack-trace shim; the service
- * runs with it (TypeORM is its read side), so `--typeorm` loads it here too.
+ * Migrates a fresh file in a separate process. `--typeorm` also opens the service's DataSource
+ * (TypeORM is its read side) next to the store, as in the service's process.
  */
 async function migratedDb(dbPath) {
   const { execFileSync } = require('node:child_process');

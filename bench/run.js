@@ -191,7 +191,7 @@ async function sectionAppend() {
   // Interleaved rounds on a shared, noisy machine: medians of each, each in its own process.
   for (let round = 1; round <= SIZE.appendRounds; round++) {
     raw.push(await runNode(B('append.js'), ['--mode', 'raw', '--seconds', s, '--batch', '100'], { label: 'raw' }));
-    // The service's process has TypeORM loaded (which switches sqlite3 to verbose mode): so does this one.
+    // The store runs with TypeORM loaded, as in the service (its DataSource is given a non-verbose sqlite3).
     store.push(await runNode(B('append.js'), ['--mode', 'store', '--seconds', s, '--concurrency', '50', '--typeorm'], { label: 'store' }));
     if (peerReady) peer.push(await runNode(B('peer-append.js'), ['--seconds', s, '--concurrency', '50'], { label: 'emmett' }));
     log(`  round ${round}: raw ${raw.at(-1).eventsPerSecond}, store ${store.at(-1).eventsPerSecond}${peerReady ? `, emmett ${peer.at(-1).eventsPerSecond}` : ''} events/s`);

@@ -6,13 +6,11 @@ import type { WriterConnection } from './writer-connection';
 export const BUSY_TIMEOUT_MS = 10_000;
 
 /**
- * TypeORM's sqlite driver calls `sqlite3.verbose()`, which wraps every Database and Statement
- * method of the whole process in a long-stack-trace shim: each call makes an Error and
- * `util.inspect`s every bound parameter (a 50-row INSERT has 450). That was a fifth of an
- * append's CPU. The writer keeps the methods as they were when this module loaded, before any
- * DataSource exists, and calls them directly: the same statements, results and sqlite errors,
- * only without the shim's extra stack lines. (Loaded after verbose(), it gets the wrapped
- * methods: slower, not different.)
+ * `sqlite3.verbose()` wraps every Database and Statement method of the whole process in a
+ * long-stack-trace shim: each call makes an Error and `util.inspect`s every bound parameter (a
+ * 50-row INSERT has 450). Our DataSource never calls it (src/database/data-source.ts), but any
+ * other code that does would slow the writer down by a fifth; so the writer keeps the methods
+ * as they were when this module loaded and calls them directly.
  */
 type NativeStatementCtor = new (db: sqlite3.Database, sql: string, errBack?: (err: Error | null) => void) => sqlite3.Statement;
 const NativeStatement = sqlite3.Statement as unknown as NativeStatementCtor;
