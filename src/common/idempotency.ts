@@ -22,9 +22,30 @@ export async function assertKeyUnused(tx: SqlExecutor, ctx: IdempotencyContext):
   }
 }
 
-export async function saveResponse(tx: SqlExecutor, ctx: IdempotencyContext, response: StoredResponse, at: string): Promise<void> {
-  await tx.run(
-    'INSERT INTO idempotency_keys (scope, key, request_hash, status, body, headers, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    [ctx.scope, ctx.key, ctx.requestHash, response.status, JSON.stringify(response.body ?? null), JSON.stringify(response.headers), at],
-  );
+export function saveResponse(tx: SqlExecutor, ctx: IdempotencyContext, response: StoredResponse, at: string): Promise<void> {
+  return saveResponses(tx, [{ ctx, response, at }]);
+}
+
+export interface SavedResponse {
+  ctx: IdempotencyContext;
+  response: StoredResponse;
+  at: string;
+}
+
+/** Rows per INSERT: 7 parameters each, far under any bound-parameter limit. */
+const RESPONSES_PER_INSERT = 200;
+
+/** saveResponse for many keys, in multi-row inserts (a duplicate key fails the statement, as it would alone). */
+export async function saveResponses(tx: SqlExecutor, saved: readonly SavedResponse[]): Promise<void> {
+  for (let i = 0; i < saved.length; i += RESPONSES_PER_INSERT) {
+    const chunk = saved.slice(i, i + RESPONSES_PER_INSERT);
+    const params: unknown[] = [];
+    for (const { ctx, response, at } of chunk) {
+      params.push(ctx.scope, ctx.key, ctx.requestHash, response.status, JSON.stringify(response.body ?? null), JSON.stringify(response.headers), at);
+    }
+    await tx.run(
+      `INSERT INTO idempotency_keys (scope, key, request_hash, status, body, headers, created_at) VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+      params,
+    );
+  }
 }

@@ -34,11 +34,15 @@ export class EvidenceService {
    * append's transaction, so a claim that moved on in between gets 412 and nothing is written.
    */
   async submitForClaim(claimId: string, dto: EvidenceDto, ifMatch: number | null, metadata: EventMetadata, idem?: IdempotencyFactory) {
-    const version = await this.reader.streamVersion(claimStreamId(claimId));
-    if (version === 0) throw new NotFoundError(`no claim with id ${claimId}`, 'id');
-    // Claims are never deleted, so without If-Match existing is all that must hold.
-    const preconditions: StreamPrecondition[] = ifMatch === null ? [] : [{ streamId: claimStreamId(claimId), expectedVersion: ifMatch }];
-    return this.submit(toEvidenceData(dto, claimId), metadata, idem, preconditions, ifMatch === null ? undefined : noEvidenceSince(claimId, ifMatch));
+    // Checked in the append's transaction (no read before it): the claim must exist (404) and,
+    // with If-Match, still be at that version (412). Claims are never deleted.
+    const streamId = claimStreamId(claimId);
+    const precondition: StreamPrecondition = {
+      streamId,
+      expectedVersion: ifMatch ?? 'exists',
+      onMismatch: (actual) => (actual === 0 ? new NotFoundError(`no claim with id ${claimId}`, 'id') : new ConcurrencyError(streamId, ifMatch!, actual)),
+    };
+    return this.submit(toEvidenceData(dto, claimId), metadata, idem, [precondition], ifMatch === null ? undefined : noEvidenceSince(claimId, ifMatch));
   }
 
   submitReport(dto: ReportDto, metadata: EventMetadata, idem?: IdempotencyFactory) {

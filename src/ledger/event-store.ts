@@ -3,13 +3,17 @@ import { canonicalize } from './canonical-json';
 import type { NewEvent, StoredEvent } from './event-catalogue';
 import type { AppendRequest, AppendResult, InlineProjector } from './event-store.types';
 import { GENESIS_HASH, eventHash, type HashInput } from './hash-chain';
-import { assertKeyUnused, saveResponse } from '../common/idempotency';
+import { assertKeyUnused, saveResponse, saveResponses, type SavedResponse } from '../common/idempotency';
 import type { SqlExecutor } from './sql-executor';
 import { SqliteConnection } from './sqlite-connection';
 import { PgConnection } from './pg-connection';
 import type { WriterConnection } from './writer-connection';
 import { ConcurrencyError, InvalidCommandError, UnavailableError } from '../common/errors';
 import { CanonicalJsonError } from './canonical-json';
+import { trace as traceRaw, now as traceNow } from '../jobs/trace';
+let lastBegin = 0;
+const traceBegin = (a: number, b: number): void => { lastBegin = b; traceRaw('begin', 0, a, (b - a).toFixed(3)); };
+export const lastBeginAt = (): number => lastBegin;
 
 type Clock = () => Date;
 
@@ -52,6 +56,13 @@ interface BatchContext {
   savedKeys: Set<string>;
   /** Position of the last event each stream got earlier in this batch (for guards). */
   stagedPositions: Map<string, number>;
+  /**
+   * Fast path only: the read-model and idempotency writes of the batch's accepted requests, not
+   * yet written. They go in together (a few multi-row statements instead of several per event)
+   * before anything reads what they write (a guard, a repeated idempotency key) and before the
+   * commit, so every check still sees the batch's earlier requests. null on the careful path.
+   */
+  deferred: { events: StoredEvent[]; responses: SavedResponse[] } | null;
 }
 
 /**
@@ -187,7 +198,9 @@ export class EventStore {
     // busy_timeout already waits for another process; a few more tries cover a checkpointing WAL.
     for (let attempt = 1; ; attempt++) {
       try {
+        const tb = traceNow();
         await this.conn.beginWrite();
+        traceBegin(tb, traceNow());
         return;
       } catch (err) {
         if (!this.conn.isBusy(err) || attempt >= 3) throw err;
@@ -258,6 +271,7 @@ export class EventStore {
         usedKeys,
         savedKeys: new Set(),
         stagedPositions: new Map(),
+        deferred: careful ? null : { events: [], responses: [] },
       };
       const rows: PreparedRow[] = [];
 
@@ -279,6 +293,7 @@ export class EventStore {
           outcomes.push({ ok: false, error });
         }
       }
+      await this.writeDeferred(ctx);
       await this.insertRows(rows);
       await this.conn.exec('COMMIT');
       head = position;
@@ -323,7 +338,10 @@ export class EventStore {
     const { idempotency } = request;
     if (idempotency) {
       const k = keyOf(idempotency);
-      if (!ctx.usedKeys || ctx.usedKeys.has(k) || ctx.savedKeys.has(k)) await assertKeyUnused(this.conn, idempotency);
+      if (!ctx.usedKeys || ctx.usedKeys.has(k) || ctx.savedKeys.has(k)) {
+        await this.writeDeferred(ctx); // an earlier request of this batch may hold the key
+        await assertKeyUnused(this.conn, idempotency);
+      }
     }
     const current = await this.versionOf(request.streamId, ctx);
     if (request.expectedVersion !== 'any' && request.expectedVersion !== current) {
@@ -331,9 +349,13 @@ export class EventStore {
     }
     for (const pre of request.preconditions ?? []) {
       const actual = await this.versionOf(pre.streamId, ctx);
-      if (actual !== pre.expectedVersion) throw new ConcurrencyError(pre.streamId, pre.expectedVersion, actual);
+      const holds = pre.expectedVersion === 'exists' ? actual > 0 : actual === pre.expectedVersion;
+      if (!holds) {
+        throw pre.onMismatch?.(actual) ?? new ConcurrencyError(pre.streamId, pre.expectedVersion === 'exists' ? 1 : pre.expectedVersion, actual);
+      }
     }
     if (request.guard) {
+      await this.writeDeferred(ctx); // the guard reads read models: they must hold the batch's earlier requests
       await request.guard(this.conn, {
         lastPosition: async (streamId) => {
           const staged = ctx.stagedPositions.get(streamId);
@@ -388,16 +410,44 @@ export class EventStore {
       events: stored,
       position: stored[stored.length - 1].position,
     };
-    try {
+    if (ctx.deferred) {
+      // Fast path: written with the batch's others (writeDeferred); a failure there redoes the batch carefully.
+      try {
+        ctx.deferred.events.push(...stored);
+        if (idempotency) ctx.deferred.responses.push({ ctx: idempotency, response: idempotency.respond(result), at: recordedAt });
+      } catch (err) {
+        throw new WritePhaseFailure(err);
+      }
+    } else {
       for (const event of stored) {
         for (const projector of this.projectors) await projector.apply(this.conn, event);
       }
       if (idempotency) await saveResponse(this.conn, idempotency, idempotency.respond(result), recordedAt);
-    } catch (err) {
-      throw careful ? err : new WritePhaseFailure(err);
     }
     rows.push(...staged); // last step: a request that threw above staged no rows
     return result;
+  }
+
+  /**
+   * Writes the fast path's deferred read-model and idempotency writes: per projector, one
+   * `applyBatch` (SQLite) or `apply` per event in log order; the idempotency records in
+   * multi-row inserts. Any failure is a WritePhaseFailure: the batch is redone carefully, where
+   * each request's writes run in its own savepoint and only the failing request is refused.
+   */
+  private async writeDeferred(ctx: BatchContext): Promise<void> {
+    const deferred = ctx.deferred;
+    if (!deferred || (deferred.events.length === 0 && deferred.responses.length === 0)) return;
+    const events = deferred.events.splice(0);
+    const responses = deferred.responses.splice(0);
+    try {
+      for (const projector of this.projectors) {
+        if (projector.applyBatch && this.conn.dialect === 'sqlite') await projector.applyBatch(this.conn, events);
+        else for (const event of events) await projector.apply(this.conn, event);
+      }
+      await saveResponses(this.conn, responses);
+    } catch (err) {
+      throw new WritePhaseFailure(err);
+    }
   }
 
   private async versionOf(streamId: string, ctx: BatchContext): Promise<number> {

@@ -6,7 +6,10 @@ export type ExpectedVersion = number | 'any';
 
 export interface StreamPrecondition {
   streamId: string;
-  expectedVersion: number;
+  /** The exact version, or 'exists': any version above 0. */
+  expectedVersion: number | 'exists';
+  /** The error to refuse with when the stream is elsewhere (default: a ConcurrencyError, 409/412). */
+  onMismatch?: (actualVersion: number) => Error;
 }
 
 export interface StoredResponse {
@@ -63,9 +66,9 @@ export interface InlineProjector {
   readonly tables: readonly string[];
   apply(tx: SqlExecutor, event: StoredEvent): Promise<void>;
   /**
-   * Optional, for rebuilds on SQLite: the same effect as `apply` on each event in order, with
-   * fewer statements. It must throw whenever that sequence would fail (the rebuild then replays
-   * the page event by event, so the error is `apply`'s own).
+   * Optional, on SQLite: the same effect as `apply` on each event in order, with fewer
+   * statements (group commits and rebuilds use it). It must throw whenever that sequence would
+   * fail (the caller then applies the events one by one, so the error is `apply`'s own).
    */
   applyBatch?(tx: SqlExecutor, events: readonly StoredEvent[]): Promise<void>;
 }
