@@ -43,8 +43,10 @@ export class ClaimsController {
   @ApiAccess('read')
   @ApiOkResponse({ type: ClaimPageSchema })
   @ApiProblems(400)
-  list(@Query() query: ListClaimsQueryDto) {
-    return this.claims.list(query);
+  @Header('content-type', 'application/json; charset=utf-8')
+  list(@Query() query: ListClaimsQueryDto): Promise<string> {
+    // Already JSON text (built without a parse/serialise round trip): sent as it is.
+    return this.claims.listJson(query);
   }
 
   @Get(':id')

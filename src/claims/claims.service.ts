@@ -89,8 +89,14 @@ export class ClaimsService {
     return events;
   }
 
-  /** Newest first, keyset-paginated on the log position, so concurrent writes never shift a page. */
-  async list(q: ListClaimsQueryDto): Promise<{ items: ClaimListItem[]; nextCursor: string | null }> {
+  /**
+   * Newest first, keyset-paginated on the log position, so concurrent writes never shift a page.
+   * The page as JSON text, built without parsing the rows: each row's summary is stored as
+   * JSON text (kind, statement, speaker, madeAt, source, topics) and spliced in between the id
+   * and the row's own columns. Parsing 50 summaries and serialising them again was a third of
+   * this route's CPU.
+   */
+  async listJson(q: ListClaimsQueryDto): Promise<string> {
     const limit = q.limit ?? 50;
     const where: string[] = [];
     const params: unknown[] = [];
@@ -104,21 +110,38 @@ export class ClaimsService {
       'SELECT c.id, c.position, c.status, c.version, c.recorded_at, c.updated_at, c.summary FROM claims c' +
       (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
       ' ORDER BY c.position DESC LIMIT ?';
-    const rows: Array<{ id: string; position: number; status: string; version: number; recorded_at: string; updated_at: string; summary: string }> =
-      await this.ds.query(sql, [...params, limit + 1]);
+    const rows: ClaimListRow[] = await this.ds.query(sql, [...params, limit + 1]);
     const page = rows.slice(0, limit);
-    const items = page.map((r) => ({
-      id: r.id,
-      ...(JSON.parse(r.summary) as Omit<ClaimListItem, 'id' | 'status' | 'version' | 'position' | 'recordedAt' | 'updatedAt'>),
-      status: r.status,
-      version: r.version,
-      position: r.position,
-      recordedAt: r.recorded_at,
-      updatedAt: r.updated_at,
-    }));
     const nextCursor = rows.length > limit ? encodeCursor(page[page.length - 1].position) : null;
-    return { items, nextCursor };
+    return `{"items":[${page.map(listItemJson).join(',')}],"nextCursor":${JSON.stringify(nextCursor)}}`;
   }
+
+  /** listJson, parsed. */
+  async list(q: ListClaimsQueryDto): Promise<{ items: ClaimListItem[]; nextCursor: string | null }> {
+    return JSON.parse(await this.listJson(q));
+  }
+}
+
+interface ClaimListRow {
+  id: string;
+  position: number;
+  status: string;
+  version: number;
+  recorded_at: string;
+  updated_at: string;
+  summary: string;
+}
+
+/** One list item: {id, …summary, status, version, position, recordedAt, updatedAt}, as JSON text. */
+function listItemJson(r: ClaimListRow): string {
+  const summary = r.summary;
+  // The projector writes the summary with JSON.stringify of an object; anything else is re-serialised.
+  const members = summary.length > 2 && summary[0] === '{' && summary[summary.length - 1] === '}' ? summary.slice(1, -1) : JSON.stringify(JSON.parse(summary)).slice(1, -1);
+  return (
+    `{"id":${JSON.stringify(r.id)},${members}` +
+    `,"status":${JSON.stringify(r.status)},"version":${Number(r.version)},"position":${Number(r.position)}` +
+    `,"recordedAt":${JSON.stringify(r.recorded_at)},"updatedAt":${JSON.stringify(r.updated_at)}}`
+  );
 }
 
 function encodeCursor(position: number): string {
