@@ -1,5 +1,4 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { LedgerModule } from './ledger/ledger.module';
@@ -8,7 +7,6 @@ import { ClaimsModule } from './claims/claims.module';
 import { EvidenceModule } from './evidence/evidence.module';
 import { ProjectionsModule } from './projections/projections.module';
 import { JobsModule } from './jobs/jobs.module';
-import { IdempotencyInterceptor } from './common/idempotency.interceptor';
 import { FeedModule } from './feed/feed.module';
 import { ClaimReviewModule } from './claim-review/claim-review.module';
 import { DashboardModule } from './dashboard/dashboard.module';
@@ -19,7 +17,6 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [ConfigModule.register(config), LedgerModule, ProjectionsModule, AuthModule, ClaimsModule, EvidenceModule, JobsModule, FeedModule, ClaimReviewModule, DashboardModule],
-      providers: [{ provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor }],
     };
   }
 }

@@ -7,7 +7,7 @@ import { IsText, assertUuid } from '../common/validation';
 import { ApiKeysService } from './api-keys.service';
 import { AdminOnly, ROLES, type Role } from './roles';
 import { IdempotencyService } from '../common/idempotency.service';
-import type { IdempotentRequest } from '../common/idempotency.interceptor';
+import type { IdempotentRequest } from '../common/idempotency.guard';
 
 export class CreateApiKeyDto {
   @IsText(1, 100)

@@ -6,7 +6,7 @@ import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, Req, Res }
 import type { FastifyReply } from 'fastify';
 import { CheckerOnly, ReadAccess } from '../auth/roles';
 import { defined } from '../common/dto';
-import { idempotencyRecord, type IdempotentRequest } from '../common/idempotency.interceptor';
+import { idempotencyRecord, type IdempotentRequest } from '../common/idempotency.guard';
 import { requestMetadata } from '../common/request-context';
 import { RequestValidationError } from '../common/request-validation.error';
 import { assertUuid } from '../common/validation';

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { SqlExecutor } from '../ledger/sql-executor';
 import type { StoredResponse } from '../ledger/event-store.types';
 import { assertKeyUnused, saveResponse } from './idempotency';
-import type { IdempotentRequest } from './idempotency.interceptor';
+import type { IdempotentRequest } from './idempotency.guard';
 
 /** For POSTs that write outside the event log (API keys): check and store in the same transaction. */
 @Injectable()

@@ -5,7 +5,7 @@ import { EvidenceAcceptedSchema, EvidenceViewSchema } from '../ops/openapi/schem
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { CheckerOnly, ReadAccess } from '../auth/roles';
-import { idempotencyRecord, type IdempotentRequest } from '../common/idempotency.interceptor';
+import { idempotencyRecord, type IdempotentRequest } from '../common/idempotency.guard';
 import { requestMetadata } from '../common/request-context';
 import { RequestValidationError } from '../common/request-validation.error';
 import { assertUuid } from '../common/validation';

@@ -4,6 +4,8 @@ import type { EventStore } from '../ledger/event-store';
 import type { LedgerReader } from '../ledger/ledger-reader';
 import { readCheckpoint, saveCheckpoint } from './checkpoints';
 import { planJobs } from './job-plan';
+import { trace, now } from './trace';
+import { lastBeginAt } from '../ledger/event-store';
 import type { HandOverProgress, JobSink } from './job-sink';
 
 export const DISPATCHER_CHECKPOINT = 'job-dispatcher';
@@ -61,7 +63,13 @@ export class LogDispatcher {
 
   async start(): Promise<void> {
     this.checkpoint = await readCheckpoint(this.ds, DISPATCHER_CHECKPOINT);
-    this.unsubscribe = this.store.onCommit(() => this.wake());
+    this.unsubscribe = this.store.onCommit((_h, appended) => {
+      const t = now();
+      for (const e of appended) if (e.type === 'EvidenceSubmitted') trace('commit', e.position, t);
+      for (const e of appended) if (e.type === 'VerificationStatusChanged') trace('vcommit', (e.metadata as { causationId: string }).causationId, t);
+      trace('hold', appended.length, t, (t - lastBeginAt()).toFixed(3));
+      this.wake();
+    });
     // Polling finds rows other processes wrote; commits in this process wake it at once.
     this.timer = setInterval(() => this.wake(), this.pollIntervalMs);
     this.timer.unref();
@@ -180,10 +188,14 @@ export class LogDispatcher {
       }
       const from = Math.max(state.position, finished);
       this.checkpoint = from;
+      const t0 = now();
       const events = await this.reader.readAfter(from, PAGE);
       if (events.length === 0) break;
+      const t1 = now();
       const jobs = events.flatMap(planJobs);
       if (jobs.length > 0) await this.sink.deliver(jobs);
+      const t2 = now();
+      for (const j of jobs) { trace('loop', j.data.position, t0); trace('read', j.data.position, t1); trace('added', j.data.position, t2); }
       const last = events[events.length - 1].position;
       // Refused when Redis was emptied meanwhile: what was just delivered may be gone, so read again.
       if (await progress.advance(state, last)) this.checkpoint = last;

@@ -15,6 +15,7 @@ import {
 import type { LedgerReader } from '../ledger/ledger-reader';
 import { matchReportToScope, stanceForExpectation, type EvidenceFact } from '../verification';
 import { QueueNames, type JobData, type QueueName } from './job-plan';
+import { trace } from './trace';
 
 export interface JobOutcome {
   /** Events this run appended (0 when the work was already done: redelivery is harmless). */
@@ -165,7 +166,9 @@ export class VerificationJobs {
       correlationId: data.correlationId,
       causationId: String(data.position),
     };
+    trace('append0', data.position);
     await this.store.append({ streamId: claimStreamId(claimId), expectedVersion, events, metadata, preconditions });
+    trace('appended', data.position);
     return events.length;
   }
 

@@ -2,8 +2,13 @@ import * as sqlite3 from 'sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { WriterConnection } from './writer-connection';
+import { trace as traceRaw, now as traceNow } from '../jobs/trace';
+const tq = (sql: string, t0: number): void => traceRaw('sql', sql.slice(0, 24).replace(/\s+/g, '_'), t0, (traceNow() - t0).toFixed(3));
 
 export const BUSY_TIMEOUT_MS = 10_000;
+/** How long one try for the write lock waits inside SQLite (its busy handler sleeps 1 ms, then 1 ms). */
+const LOCK_POLL_MS = 2;
+const BEGIN_POLLING = `PRAGMA busy_timeout = ${LOCK_POLL_MS}; BEGIN IMMEDIATE; PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`;
 
 /**
  * `sqlite3.verbose()` wraps every Database and Statement method of the whole process in a
@@ -17,10 +22,19 @@ const NativeStatement = sqlite3.Statement as unknown as NativeStatementCtor;
 const native = {
   exec: sqlite3.Database.prototype.exec,
   run: sqlite3.Statement.prototype.run as (this: sqlite3.Statement, params: unknown[], cb: (this: sqlite3.RunResult, err: Error | null) => void) => sqlite3.Statement,
-  get: sqlite3.Statement.prototype.get as (this: sqlite3.Statement, params: unknown[], cb: (err: Error | null, row?: unknown) => void) => sqlite3.Statement,
   all: sqlite3.Statement.prototype.all as (this: sqlite3.Statement, params: unknown[], cb: (err: Error | null, rows: unknown[]) => void) => sqlite3.Statement,
   finalize: sqlite3.Statement.prototype.finalize,
 };
+
+/** Prepared statements kept per connection, and the longest SQL worth keeping one for. */
+const STATEMENT_CACHE = 128;
+const CACHEABLE_SQL_CHARS = 4096;
+
+interface CachedStatement {
+  stmt: sqlite3.Statement;
+  /** Calls made before the statement was prepared; null once it is. */
+  waiting: Array<{ use(stmt: sqlite3.Statement): void; fail(err: Error): void }> | null;
+}
 
 /**
  * A raw sqlite3 connection with promise methods. The event store owns one for its writes, so
@@ -28,6 +42,8 @@ const native = {
  */
 export class SqliteConnection implements WriterConnection {
   readonly dialect = 'sqlite' as const;
+
+  private readonly statements = new Map<string, CachedStatement>();
 
   private constructor(private readonly db: sqlite3.Database) {}
 
@@ -44,9 +60,30 @@ export class SqliteConnection implements WriterConnection {
     return conn;
   }
 
-  /** BEGIN IMMEDIATE takes SQLite's write lock now, not at the first write: no upgrade deadlocks. */
-  beginWrite(): Promise<void> {
-    return this.exec('BEGIN IMMEDIATE');
+  /**
+   * BEGIN IMMEDIATE takes SQLite's write lock now, not at the first write: no upgrade deadlocks.
+   *
+   * While another process holds the lock, SQLite's own busy handler would sleep 1, 2, 5, 10, 15,
+   * 20, 25, … up to 100 ms between tries, so a waiter soon sleeps far longer than the lock is held
+   * (a few ms) and loses every race to processes that happen to try at the right moment. Here the
+   * lock is asked for with a busy timeout of LOCK_POLL_MS (SQLite sleeps 1 ms between its tries)
+   * and asked again at once, until BUSY_TIMEOUT_MS has passed: a waiter notices a free lock within
+   * about a millisecond. Once held, the connection's busy timeout is BUSY_TIMEOUT_MS again (one
+   * statement: no extra round trip).
+   */
+  async beginWrite(): Promise<void> {
+    const deadline = Date.now() + BUSY_TIMEOUT_MS;
+    for (;;) {
+      try {
+        await this.exec(BEGIN_POLLING);
+        return;
+      } catch (err) {
+        if (!isSqliteBusy(err) || Date.now() >= deadline) {
+          await this.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`).catch(() => undefined);
+          throw err;
+        }
+      }
+    }
   }
 
   isBusy(err: unknown): boolean {
@@ -54,38 +91,88 @@ export class SqliteConnection implements WriterConnection {
   }
 
   exec(sql: string): Promise<void> {
-    return new Promise((resolve, reject) => native.exec.call(this.db, sql, (err) => (err ? reject(err) : resolve())));
+    const t0 = traceNow();
+    return new Promise((resolve, reject) => native.exec.call(this.db, sql, (err) => (tq(sql, t0), err ? reject(err) : resolve())));
   }
 
-  /** As Database#run: a one-off statement, run with its parameters, then finalized. */
+  /** As Database#run, on a prepared statement kept for the next call with the same SQL. */
   run(sql: string, params: unknown[] = []): Promise<{ changes: number; lastID: number }> {
-    return new Promise((resolve, reject) => {
-      const stmt = new NativeStatement(this.db, sql, (err) => err && reject(err));
-      native.run.call(stmt, params, function (this: sqlite3.RunResult, err: Error | null) {
-        if (err) reject(err);
-        else resolve({ changes: this.changes, lastID: this.lastID });
-      });
-      native.finalize.call(stmt);
-    });
+    const t0 = traceNow();
+    return new Promise((resolve, reject) =>
+      this.withStatement(sql, reject, (stmt) =>
+        native.run.call(stmt, params, function (this: sqlite3.RunResult, err: Error | null) {
+          tq(sql, t0);
+          if (err) reject(err);
+          else resolve({ changes: this.changes, lastID: this.lastID });
+        }),
+      ),
+    );
   }
 
   all<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
-    return new Promise((resolve, reject) => {
-      const stmt = new NativeStatement(this.db, sql, (err) => err && reject(err));
-      native.all.call(stmt, params, (err, rows) => (err ? reject(err) : resolve(rows as T[])));
-      native.finalize.call(stmt);
-    });
+    const t0 = traceNow();
+    return new Promise((resolve, reject) =>
+      this.withStatement(sql, reject, (stmt) => native.all.call(stmt, params, (err, rows) => (tq(sql, t0), err ? reject(err) : resolve(rows as T[])))),
+    );
   }
 
-  get<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T | undefined> {
-    return new Promise((resolve, reject) => {
-      const stmt = new NativeStatement(this.db, sql, (err) => err && reject(err));
-      native.get.call(stmt, params, (err, row) => (err ? reject(err) : resolve(row as T | undefined)));
+  /**
+   * The first row. Runs the statement to its end (as `all`): a kept statement left on a row would
+   * hold its read snapshot open, and sqlite3's `get` without parameters would go on from there.
+   */
+  async get<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T | undefined> {
+    return (await this.all<T>(sql, params))[0];
+  }
+
+  /**
+   * Calls `use` with a prepared statement for `sql`, synchronously once it is prepared. Kept
+   * statements skip sqlite3's prepare step, which is a round trip through libuv's thread pool of
+   * its own: half of every statement's trips, and inside a write transaction each trip is time
+   * the write lock is held. At most STATEMENT_CACHE statements are kept (least recently used go).
+   * Calls on one statement queue in sqlite3 in the order they were made.
+   */
+  private withStatement(sql: string, fail: (err: Error) => void, use: (stmt: sqlite3.Statement) => void): void {
+    if (sql.length > CACHEABLE_SQL_CHARS) {
+      const stmt = new NativeStatement(this.db, sql, (err) => err && fail(err));
+      use(stmt);
       native.finalize.call(stmt);
+      return;
+    }
+    let entry = this.statements.get(sql);
+    if (entry) {
+      this.statements.delete(sql); // most recently used last
+      this.statements.set(sql, entry);
+      if (entry.waiting) entry.waiting.push({ use, fail });
+      else use(entry.stmt);
+      return;
+    }
+    const fresh: CachedStatement = { stmt: null as unknown as sqlite3.Statement, waiting: [{ use, fail }] };
+    fresh.stmt = new NativeStatement(this.db, sql, (err) => {
+      const waiting = fresh.waiting ?? [];
+      fresh.waiting = null;
+      if (err) {
+        // sqlite3 drops the calls queued on a statement that failed to prepare: answer them here.
+        if (this.statements.get(sql) === fresh) this.statements.delete(sql);
+        for (const w of waiting) w.fail(err);
+      } else {
+        for (const w of waiting) w.use(fresh.stmt);
+      }
     });
+    entry = fresh;
+    this.statements.set(sql, entry);
+    if (this.statements.size > STATEMENT_CACHE) {
+      for (const [key, old] of this.statements) {
+        if (this.statements.size <= STATEMENT_CACHE) break;
+        if (old.waiting) continue; // still preparing: its callers have not run yet
+        this.statements.delete(key);
+        native.finalize.call(old.stmt); // queued after any run already asked of it
+      }
+    }
   }
 
   close(): Promise<void> {
+    for (const entry of this.statements.values()) if (!entry.waiting) native.finalize.call(entry.stmt);
+    this.statements.clear();
     return new Promise((resolve, reject) => this.db.close((err) => (err ? reject(err) : resolve())));
   }
 }

@@ -22,6 +22,8 @@ export function instrumentHttp(fastify: FastifyInstance, logger: PinoLogger, met
     const status = reply.statusCode;
     const seconds = reply.elapsedTime / 1000;
     metrics.httpDuration.observe({ method: req.method, route, code: String(status) }, seconds);
+    // Success lines are info: under LOG_LEVEL=warn (busy deployments) not even built.
+    if (status < 500 && !logger.isLevelEnabled('info')) return done();
     const line = {
       reqId: String(req.id),
       method: req.method,

@@ -13,7 +13,7 @@ export interface RebuildReport {
 
 const PAGE = 2000;
 /** Page cache for the rebuild's transaction on SQLite (negative: KiB), instead of the default 2 MB. */
-const REBUILD_CACHE_KIB = -65536;
+const REBUILD_CACHE_KIB = -262144;
 
 /**
  * Empties every inline read model and replays the log through the same projector code the
@@ -64,6 +64,12 @@ export class ProjectionRebuilder {
     onProgress: (done: number) => void,
   ): Promise<RebuildReport> {
     for (const p of projectors) for (const table of p.tables) await tx.run(`DELETE FROM ${table}`);
+    const tables = projectors.flatMap((p) => p.tables);
+    const indexes = this.store.dialect === 'sqlite'
+      ? await tx.all<{ name: string; sql: string }>(
+          `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN (${tables.map(() => '?').join(', ')})`, tables)
+      : [];
+    for (const i of indexes) await tx.run(`DROP INDEX "${i.name}"`);
     const page = (after: number) =>
       tx.all<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`, [after, PAGE]);
     let done = 0;
@@ -78,6 +84,7 @@ export class ProjectionRebuilder {
       done += rows.length;
       if (done % 50_000 < PAGE) onProgress(done);
     }
+    for (const i of indexes) await tx.run(i.sql);
     const ms = Date.now() - started;
     const report = { events: done, ms, eventsPerSecond: ms > 0 ? Math.round((done * 1000) / ms) : done };
     this.logger.log(`read models rebuilt from ${done} events in ${ms} ms`);
