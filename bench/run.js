@@ -10,6 +10,8 @@
  *   BENCH_ONLY=a,b  run only some sections: append, ingest, e2e, log (rebuild/verify/query/scale)
  *   BENCH_NO_PEER_INSTALL=1  never install bench/peer (the peer figure is then SKIPped if absent)
  *   BENCH_VERBOSE=1 pass the service's own output through
+ *   BENCH_PROFILE=1 CPU-profile the service and the echo app during the ingest runs and print
+ *                   where each request's CPU goes, by area (bench/lib/profile.js)
  *   REDIS_URL       for the end-to-end section (default redis://127.0.0.1:6379/14)
  *
  * Not part of the test suite, and CI does not run it.
@@ -23,6 +25,7 @@ const autocannon = require('autocannon');
 const { ROOT, DIST, QUICK, tempDir, rmrf, summarize, freePort, sleep, runNode, startProcess, waitForHttp } = require('./lib/common');
 const { deleteKeys, ping } = require('./lib/redis');
 const data = require('./lib/data');
+const { summarizeProfile } = require('./lib/profile');
 
 const B = (f) => path.join(__dirname, f);
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map((s) => s.trim())) : null;
@@ -63,7 +66,10 @@ function target(name, ok, value, goal, detail = '') {
 // ---------------------------------------------------------------------------------------------
 // Services
 
-async function startService(label, env) {
+const PROFILE = !!process.env.BENCH_PROFILE;
+const PROFILER = ['-r', path.join(__dirname, 'lib', 'profiler-preload.js')];
+
+async function startService(label, env, nodeArgs = []) {
   const port = await freePort();
   const proc = startProcess(path.join(DIST, 'main.js'), [], {
     PORT: String(port),
@@ -78,16 +84,16 @@ async function startService(label, env) {
     // measured on its own below, so that background pass is off while the others are measured.
     CHAIN_FULL_VERIFY_MS: '0',
     ...env,
-  }, label);
+  }, label, nodeArgs);
   cleanups.push(() => proc.stop());
   const base = `http://127.0.0.1:${port}`;
   await waitForHttp(`${base}/api/events?limit=1`, proc, 90_000, AUTH);
   return { proc, base, port };
 }
 
-async function startEcho() {
+async function startEcho(env = {}, nodeArgs = []) {
   const port = await freePort();
-  const proc = startProcess(B('echo-app.js'), [String(port)], {}, 'echo');
+  const proc = startProcess(B('echo-app.js'), [String(port)], env, 'echo', nodeArgs);
   cleanups.push(() => proc.stop());
   const base = `http://127.0.0.1:${port}`;
   await waitForHttp(`${base}/api/echo`, proc, 30_000);
@@ -220,29 +226,65 @@ async function sectionIngest() {
   const redisUp = await ping(REDIS_URL);
   if (redisUp) cleanups.push(() => deleteKeys(REDIS_URL, prefix));
   // BullMQ mode as deployed, with the workers elsewhere (none here): this measures what the API takes in.
+  const profileOf = (name) => (PROFILE ? { BENCH_PROFILE_OUT: path.join(dir, `${name}.cpuprofile`) } : {});
   const svc = await startService('api-ingest', {
     DATABASE_PATH: path.join(dir, 'ledger.sqlite'),
     ...(redisUp ? { REDIS_URL, QUEUE_PREFIX: prefix, RUN_WORKERS: 'false' } : {}),
-  });
+    ...profileOf('api'),
+  }, PROFILE ? PROFILER : []);
   if (!redisUp) results.notes.push('ingest ran with in-process jobs: Redis was not reachable');
-  const echo = await startEcho();
+  const echo = await startEcho(profileOf('echo'), PROFILE ? PROFILER : []);
   const claims = await seedClaims(svc.base, 200);
   const r = data.rng(5);
   const evidenceBodies = Array.from({ length: 512 }, () => JSON.stringify(data.evidenceBody(r)));
   const claimBodies = Array.from({ length: 512 }, () => JSON.stringify(data.claimBody(r)));
   const opts = { connections: 50, seconds: SIZE.httpSeconds };
-  const echo1 = await load('echo (bare Nest+Fastify)', echo.base, { ...opts, pathFor: () => '/api/echo', bodies: evidenceBodies });
-  const evidence = await load('POST /api/claims/:id/evidence', svc.base, { ...opts, pathFor: (k) => `/api/claims/${claims[k % claims.length].id}/evidence`, bodies: evidenceBodies });
+  const echo1 = await profiled(echo, () => load('echo (bare Nest+Fastify)', echo.base, { ...opts, pathFor: () => '/api/echo', bodies: evidenceBodies }));
+  const evidence = await profiled(svc, () => load('POST /api/claims/:id/evidence', svc.base, { ...opts, pathFor: (k) => `/api/claims/${claims[k % claims.length].id}/evidence`, bodies: evidenceBodies }));
   const claimsRun = await load('POST /api/claims', svc.base, { ...opts, pathFor: () => '/api/claims', bodies: claimBodies });
   const echo2 = await load('echo again', echo.base, { ...opts, pathFor: () => '/api/echo', bodies: evidenceBodies });
   const echoRps = (echo1.reqPerSec + echo2.reqPerSec) / 2;
   results.figures.ingest = { echo: [echo1, echo2], echoReqPerSec: echoRps, evidence, claims: claimsRun, evidenceRatio: evidence.reqPerSec / echoRps, claimsRatio: claimsRun.reqPerSec / echoRps };
+  if (PROFILE) {
+    const prof = { evidence: await readProfile(path.join(dir, 'api.cpuprofile'), evidence), echo: await readProfile(path.join(dir, 'echo.cpuprofile'), echo1) };
+    results.figures.ingest.profile = prof;
+    printProfile(prof);
+  }
   for (const [name, f] of [['evidence', evidence], ['claims', claimsRun]]) {
     target(`ingest POST ${name === 'evidence' ? '/api/claims/:id/evidence' : '/api/claims'} ≥ 50% of echo`, f.reqPerSec / echoRps >= 0.5 && f.non2xx === 0,
       `${fmt(f.reqPerSec)} req/s = ${pct(f.reqPerSec / echoRps)} of ${fmt(echoRps)} (p50 ${f.p50} / p99 ${f.p99} ms)`, '≥ 50%', f.non2xx ? `${f.non2xx} non-2xx` : '');
   }
   await echo.proc.stop();
   await svc.proc.stop();
+}
+
+/** Runs `work` with the process's CPU profiler on (BENCH_PROFILE=1; see bench/lib/profiler-preload.js). */
+async function profiled(service, work) {
+  if (!PROFILE) return work();
+  service.proc.child.kill('SIGUSR2');
+  await sleep(200); // the profiler starts asynchronously
+  try {
+    return await work();
+  } finally {
+    service.proc.child.kill('SIGUSR2');
+  }
+}
+
+async function readProfile(file, run) {
+  for (let i = 0; i < 100 && !fs.existsSync(file); i++) await sleep(100);
+  await sleep(200); // written in one go, but give a large file time to land
+  // Every request of the run counts, answered or not: they all cost CPU.
+  return summarizeProfile(file, { requests: run.ok + run.non2xx });
+}
+
+function printProfile({ evidence, echo }) {
+  log(`  CPU per request (BENCH_PROFILE): POST evidence ${evidence.cpuMicrosecondsPerRequest} µs (process busy ${evidence.busyPercent}%), echo ${echo.cpuMicrosecondsPerRequest} µs (busy ${echo.busyPercent}%)`);
+  const echoBy = new Map(echo.areas.map((a) => [a.area, a]));
+  for (const a of evidence.areas) {
+    if (a.cpuMicrosecondsPerRequest === null) continue;
+    const e = echoBy.get(a.area);
+    log(`    ${a.area.padEnd(62)} ${String(a.cpuMicrosecondsPerRequest).padStart(7)} µs  ${String(a.percent).padStart(5)}%   echo ${e?.cpuMicrosecondsPerRequest ?? 0} µs`);
+  }
 }
 
 async function sectionE2E() {

@@ -103,8 +103,8 @@ function runNode(script, args = [], { env = {}, echo = true, nodeArgs = [], labe
 }
 
 /** A long-running child (service, worker, echo app): output kept in a ring for diagnostics. */
-function startProcess(script, args, env, label) {
-  const child = spawn(process.execPath, [script, ...args], {
+function startProcess(script, args, env, label, nodeArgs = []) {
+  const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
