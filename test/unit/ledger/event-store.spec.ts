@@ -233,6 +233,53 @@ describe('EventStore on a real SQLite file', () => {
     ).resolves.toMatchObject({ position: 2 });
   });
 
+  it('group commit: the same idempotency key twice in one batch writes once; the second replays the first answer', async () => {
+    const respond = (r: AppendResult) => ({ status: 201, body: { position: r.position }, headers: {} });
+    const idem = (requestHash: string) => ({ scope: 'k1', key: 'same', requestHash, respond });
+    // Queued together: they go into one transaction, where the first's record is not yet written.
+    const settled = await Promise.allSettled([
+      l.store.append(appendReq('a', 0, [ev({ n: 1 })], { idempotency: idem('h1') })),
+      l.store.append(appendReq('b', 0, [ev({ n: 2 })], { idempotency: idem('h1') })),
+      l.store.append(appendReq('c', 0, [ev({ n: 3 })], { idempotency: idem('h2') })),
+    ]);
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'rejected']);
+    expect((settled[1] as PromiseRejectedResult).reason).toMatchObject({ sameRequest: true, response: { status: 201, body: { position: 1 } } });
+    expect((settled[2] as PromiseRejectedResult).reason).toMatchObject({ sameRequest: false });
+    expect((await allEvents(l)).map((e) => e.streamId)).toEqual(['a']);
+    const keys: Array<{ key: string; request_hash: string }> = await l.ds.query('SELECT key, request_hash FROM idempotency_keys');
+    expect(keys).toEqual([{ key: 'same', request_hash: 'h1' }]);
+  });
+
+  it('group commit: a guard sees the read-model writes of the batch\'s earlier requests', async () => {
+    l.store.registerProjector({
+      name: 'marks',
+      tables: [],
+      async apply(tx, e) {
+        await tx.run('INSERT INTO checkpoints (name, position, updated_at) VALUES (?, ?, ?)', [`mark-${e.streamId}`, e.position, e.recordedAt]);
+      },
+    });
+    // Refuses when any mark exists: only the first of a batch can pass.
+    const guard: AppendRequest['guard'] = async (tx) => {
+      const found = await tx.get<{ name: string }>(`SELECT name FROM checkpoints WHERE name LIKE 'mark-%' LIMIT 1`);
+      if (found) throw new ConcurrencyError('marks', 0, 1);
+    };
+    const settled = await Promise.allSettled(['a', 'b', 'c'].map((s) => l.store.append(appendReq(s, 0, [ev({ s })], { guard }))));
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'rejected']);
+    expect((await allEvents(l)).map((e) => e.streamId)).toEqual(['a']);
+  });
+
+  it('a precondition "exists" refuses a missing stream with the error the caller chose', async () => {
+    const missing = () => new InvalidCommandError('no such claim');
+    await expect(
+      l.store.append(appendReq('evidence-1', 0, [ev({ e: 1 })], { preconditions: [{ streamId: 'claim-x', expectedVersion: 'exists', onMismatch: missing }] })),
+    ).rejects.toThrow('no such claim');
+    expect(await rowCount(l)).toBe(0);
+    await l.store.append(appendReq('claim-x', 0, [ev({ n: 1 }), ev({ n: 2 })]));
+    await expect(
+      l.store.append(appendReq('evidence-1', 0, [ev({ e: 1 })], { preconditions: [{ streamId: 'claim-x', expectedVersion: 'exists', onMismatch: missing }] })),
+    ).resolves.toMatchObject({ position: 3 });
+  });
+
   it('recordedAt never goes backwards, even when the clock does', async () => {
     let now = Date.parse('2022-03-30T12:00:00Z');
     const clocked = await openLedger(() => new Date(now));
