@@ -2,12 +2,14 @@
 /**
  * Reads a V8 .cpuprofile and says where the CPU went, by area of the service: each sample is
  * charged to the innermost frame that belongs to a known area (Node's own internals count for
- * whatever called them), so the areas add up to 100% of the profiled window.
+ * whatever called them), so the areas add up to 100% of the profiled window. Idle time and the
+ * profiler's own work are not counted in the CPU per request.
  */
 const fs = require('node:fs');
 
 /** Areas, most specific first: the first rule a frame's script URL matches names its area. */
 const AREAS = [
+  ['the profiler itself (not counted as busy)', /^node:inspector|profiler-preload\.js$/],
   ['validation (class-validator, class-transformer, DTO pipe)', /node_modules\/class-(validator|transformer)\/|\/dist\/common\/validation\.js|\/dist\/common\/dto\.js/],
   ['ledger: event store, hashing, canonical JSON', /\/dist\/ledger\//],
   ['sqlite3 driver (statements, row objects)', /node_modules\/sqlite3\//],
@@ -27,6 +29,8 @@ const SPECIAL = new Map([
   ['(program)', 'V8/native, unattributed'],
 ]);
 const IDLE = SPECIAL.get('(idle)');
+const PROFILER = 'the profiler itself (not counted as busy)';
+const notBusy = (area) => area === IDLE || area === PROFILER;
 
 function summarizeProfile(file, { requests = null } = {}) {
   const p = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -54,13 +58,13 @@ function summarizeProfile(file, { requests = null } = {}) {
     const a = area(p.samples[i]);
     totals.set(a, (totals.get(a) || 0) + dt);
   }
-  const busyUs = totalUs - (totals.get(IDLE) || 0);
+  const busyUs = totalUs - (totals.get(IDLE) || 0) - (totals.get(PROFILER) || 0);
   const areas = [...totals]
     .sort((x, y) => y[1] - x[1])
     .map(([name, us]) => ({
       area: name,
       percent: +((100 * us) / totalUs).toFixed(1),
-      ...(requests ? { cpuMicrosecondsPerRequest: name === IDLE ? null : +(us / requests).toFixed(1) } : {}),
+      ...(requests ? { cpuMicrosecondsPerRequest: notBusy(name) ? null : +(us / requests).toFixed(1) } : {}),
     }));
   return { windowMs: Math.round(totalUs / 1000), busyPercent: +((100 * busyUs) / totalUs).toFixed(1), requests, cpuMicrosecondsPerRequest: requests ? +(busyUs / requests).toFixed(1) : null, areas };
 }
