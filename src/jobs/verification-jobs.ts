@@ -11,11 +11,11 @@ import {
   type EventMetadata,
   type EvidenceSubmittedData,
   type MatchRule,
+  type StoredEvent,
 } from '../ledger/event-catalogue';
 import type { LedgerReader } from '../ledger/ledger-reader';
 import { matchReportToScope, stanceForExpectation, type EvidenceFact } from '../verification';
 import { QueueNames, type JobData, type QueueName } from './job-plan';
-import { trace } from './trace';
 
 export interface JobOutcome {
   /** Events this run appended (0 when the work was already done: redelivery is harmless). */
@@ -54,11 +54,20 @@ export class VerificationJobs {
     }
   }
 
-  /** Evidence a checker sent for one claim, with their stance. */
+  /**
+   * Evidence a checker sent for one claim, with their stance. Both streams are read in one query
+   * (one snapshot); the piece's own facts come from its EvidenceSubmitted, as its read-model row does.
+   */
   private async attachChecked(data: JobData): Promise<JobOutcome> {
-    const evidence = await this.loadEvidence(data.evidenceId!);
+    const evidenceStream = evidenceStreamId(data.evidenceId!);
+    const claimStream = claimStreamId(data.claimId!);
+    const streams = await this.reader.readStreams([evidenceStream, claimStream]);
+    const evidence = this.evidenceFrom(data.evidenceId!, streams.get(evidenceStream)!);
     if (!evidence.data.stance) throw new Error(`evidence ${data.evidenceId} has no stance`);
-    const appended = await this.attach(data, data.claimId!, evidence.version, evidence.data.stance, 'checker');
+    const appended = await this.attach(data, data.claimId!, evidence.version, evidence.data.stance, 'checker', undefined, {
+      claimEvents: streams.get(claimStream)!,
+      evidence: evidence.data,
+    });
     return { appended, detail: appended ? 'attached' : 'already attached or retracted' };
   }
 
@@ -129,23 +138,35 @@ export class VerificationJobs {
    * stream's version is a precondition: if it was retracted meanwhile, the append fails, the
    * retry sees the retraction, and nothing is attached.
    */
-  private attach(data: JobData, claimId: string, evidenceVersion: number, stance: Stance, attachedBy: AttachedBy, rule?: MatchRule): Promise<number> {
+  private attach(
+    data: JobData,
+    claimId: string,
+    evidenceVersion: number,
+    stance: Stance,
+    attachedBy: AttachedBy,
+    rule?: MatchRule,
+    /** Read already, with the evidence stream: the claim's events for the first attempt, and the piece's data. */
+    known?: { claimEvents: StoredEvent[]; evidence: EvidenceSubmittedData },
+  ): Promise<number> {
     const evidenceId = data.evidenceId!;
     return this.withRetries(async (attempt) => {
       let version = evidenceVersion;
+      let piece = known?.evidence;
       if (attempt > 0) {
         const fresh = await this.loadEvidence(evidenceId);
         if (fresh.retracted) return 0;
         version = fresh.version;
+        piece = fresh.data;
       } else if (version > 1) {
         return 0; // retracted already (the stream has moved past EvidenceSubmitted)
       }
-      const events = await this.reader.readStream(claimStreamId(claimId));
+      const events = attempt === 0 && known ? known.claimEvents : await this.reader.readStream(claimStreamId(claimId));
       const state = foldClaim(events);
       if (!state.exists) throw new Error(`claim ${claimId} does not exist`);
       if (state.seen[evidenceId]) return 0;
       const ids = [...Object.keys(state.attached), evidenceId];
-      const command: ClaimCommand = { type: 'AttachEvidence', evidenceId, stance, attachedBy, rule, facts: await this.facts(ids) };
+      const facts = await this.facts(ids, piece ? { [evidenceId]: piece } : {});
+      const command: ClaimCommand = { type: 'AttachEvidence', evidenceId, stance, attachedBy, rule, facts };
       return this.appendDecided(claimId, events.length, decideClaim(command, state), data, [
         { streamId: evidenceStreamId(evidenceId), expectedVersion: version },
       ]);
@@ -166,9 +187,7 @@ export class VerificationJobs {
       correlationId: data.correlationId,
       causationId: String(data.position),
     };
-    trace('append0', data.position);
     await this.store.append({ streamId: claimStreamId(claimId), expectedVersion, events, metadata, preconditions });
-    trace('appended', data.position);
     return events.length;
   }
 
@@ -185,27 +204,38 @@ export class VerificationJobs {
   }
 
   private async loadEvidence(evidenceId: string): Promise<{ data: EvidenceSubmittedData; retracted: boolean; version: number }> {
-    const events = await this.reader.readStream(evidenceStreamId(evidenceId));
+    return this.evidenceFrom(evidenceId, await this.reader.readStream(evidenceStreamId(evidenceId)));
+  }
+
+  private evidenceFrom(evidenceId: string, events: StoredEvent[]): { data: EvidenceSubmittedData; retracted: boolean; version: number } {
     const state = foldEvidence(events);
     if (!state.exists || !state.evidence) throw new Error(`evidence ${evidenceId} is not in the ledger`);
     return { data: state.evidence, retracted: state.retracted, version: events.length };
   }
 
-  /** The facts verdict-v1 weighs, from the evidence read model (derived from EvidenceSubmitted). */
-  private async facts(evidenceIds: string[]): Promise<Record<string, EvidenceFact>> {
+  /**
+   * The facts verdict-v1 weighs, from the evidence read model (derived from EvidenceSubmitted);
+   * `known`: pieces whose EvidenceSubmitted data the caller has read already (the same facts).
+   */
+  private async facts(evidenceIds: string[], known: Record<string, EvidenceSubmittedData> = {}): Promise<Record<string, EvidenceFact>> {
     const out: Record<string, EvidenceFact> = {};
-    if (evidenceIds.length === 0) return out;
-    for (let i = 0; i < evidenceIds.length; i += 500) {
-      const ids = evidenceIds.slice(i, i + 500);
+    const missing: string[] = [];
+    for (const id of evidenceIds) {
+      if (known[id]) out[id] = factOf(id, known[id]);
+      else missing.push(id);
+    }
+    for (let i = 0; i < missing.length; i += 500) {
+      const ids = missing.slice(i, i + 500);
       const rows: Array<{ id: string; data: string }> = await this.ds.query(
         `SELECT id, data FROM evidence WHERE id IN (${ids.map(() => '?').join(',')})`,
         ids,
       );
-      for (const row of rows) {
-        const d = JSON.parse(row.data) as EvidenceSubmittedData;
-        out[row.id] = { evidenceId: row.id, stance: d.stance ?? 'supports', reliability: d.reliability, credibility: d.credibility, source: d.source };
-      }
+      for (const row of rows) out[row.id] = factOf(row.id, JSON.parse(row.data) as EvidenceSubmittedData);
     }
     return out;
   }
+}
+
+function factOf(evidenceId: string, d: EvidenceSubmittedData): EvidenceFact {
+  return { evidenceId, stance: d.stance ?? 'supports', reliability: d.reliability, credibility: d.credibility, source: d.source };
 }
