@@ -5,7 +5,6 @@ import IORedis, { type RedisOptions } from 'ioredis';
 import { QUEUE_NAMES, type JobData, type PlannedJob, type QueueName } from './job-plan';
 import type { HandOver, HandOverProgress, JobSink } from './job-sink';
 import type { VerificationJobs } from './verification-jobs';
-import { trace, now } from './trace';
 
 export const DEFAULT_JOB_OPTIONS: JobsOptions = {
   attempts: 8,
@@ -171,9 +170,7 @@ export class BullMqWorkers {
       const worker = new Worker<JobData>(
         name,
         async (job) => {
-          trace('start', job.data.position, now(), String(job.timestamp));
           const outcome = await this.jobs.run(name, job.data);
-          trace('done', job.data.position);
           return outcome;
         },
         {

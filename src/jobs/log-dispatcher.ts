@@ -3,15 +3,17 @@ import type { DataSource } from 'typeorm';
 import type { EventStore } from '../ledger/event-store';
 import type { LedgerReader } from '../ledger/ledger-reader';
 import { readCheckpoint, saveCheckpoint } from './checkpoints';
-import { planJobs } from './job-plan';
-import { trace, now } from './trace';
-import { lastBeginAt } from '../ledger/event-store';
-import type { HandOverProgress, JobSink } from './job-sink';
+import { planJobs, type PlannedJob } from './job-plan';
+import type { HandOver, HandOverProgress, JobSink } from './job-sink';
 
 export const DISPATCHER_CHECKPOINT = 'job-dispatcher';
 const PAGE = 500;
 /** How often (at most) a BullMQ dispatcher records in the database how far the jobs have finished. */
 const FINISHED_EVERY_MS = 1000;
+/** How soon after jobs went to BullMQ straight from a commit the loop reads the log and moves the hand-over position. */
+const CATCH_UP_MS = 20;
+/** At most this many early deliveries are remembered (beyond it the loop just adds them again). */
+const EARLY_MEMORY = 10_000;
 
 export interface DispatcherStatus {
   mode: 'bullmq' | 'inline';
@@ -52,6 +54,19 @@ export class LogDispatcher {
   /** Hash of the log's first event: names this ledger in Redis. */
   private ledgerId: string | null = null;
   private finishedCheckedAt = 0;
+  /** The hand-over state as this dispatcher last read or advanced it (BullMQ); null: read it from the store. */
+  private handOver: HandOver | null = null;
+  private recheck = true;
+  /** Deliveries straight from a commit still under way (stop() waits for them). */
+  private readonly early = new Set<Promise<void>>();
+  /**
+   * Jobs delivered straight from a commit, by id, with their event's position, while the loop has
+   * not yet moved the hand-over position past them: the loop does not add them again. Forgotten
+   * whenever the store may have lost them: an advance refused, a failure, a new hand-over token
+   * (an emptied Redis loses its hand-over key, and a new one gets a new token).
+   */
+  private readonly deliveredEarly = new Map<string, number>();
+  private catchUpTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly store: EventStore,
@@ -64,20 +79,30 @@ export class LogDispatcher {
   async start(): Promise<void> {
     this.checkpoint = await readCheckpoint(this.ds, DISPATCHER_CHECKPOINT);
     this.unsubscribe = this.store.onCommit((_h, appended) => {
-      const t = now();
-      for (const e of appended) if (e.type === 'EvidenceSubmitted') trace('commit', e.position, t);
-      for (const e of appended) if (e.type === 'VerificationStatusChanged') trace('vcommit', (e.metadata as { causationId: string }).causationId, t);
-      trace('hold', appended.length, t, (t - lastBeginAt()).toFixed(3));
-      this.wake();
+      if (!this.sink.progress) {
+        this.wake(); // in-process: every commit moves the checkpoint
+        return;
+      }
+      const jobs = appended.flatMap(planJobs);
+      if (jobs.length === 0) return;
+      // While hand-over is failing (Redis away), the loop alone retries, on its backoff.
+      if (this.failures > 0) this.wake();
+      else this.deliverEarly(jobs);
     });
     // Polling finds rows other processes wrote; commits in this process wake it at once.
-    this.timer = setInterval(() => this.wake(), this.pollIntervalMs);
+    this.timer = setInterval(() => this.wake(true), this.pollIntervalMs);
     this.timer.unref();
-    this.wake();
+    this.wake(true);
   }
 
-  wake(): void {
+  /**
+   * `recheck`: also look again at the queue store's hand-over state instead of the one this
+   * dispatcher last saw (BullMQ; polls do, so another dispatcher's progress or an emptied Redis is
+   * noticed within a poll interval, while a wake-up after a commit goes straight to the new events).
+   */
+  wake(recheck = false): void {
     if (this.stopped) return;
+    if (recheck) this.recheck = true;
     if (this.running) {
       this.again = true;
       return;
@@ -89,6 +114,37 @@ export class LogDispatcher {
         this.wake();
       }
     });
+  }
+
+  /**
+   * BullMQ: the jobs of events this process just committed go to the queues at once, without
+   * waiting for a read of the log (the events are committed, the job ids deterministic). The
+   * hand-over position still moves only in the loop, which reads the log and hands over
+   * everything after it except the jobs it knows went early (deliveredEarly; adding one twice
+   * would be harmless too, BullMQ ignores an id it has). The loop runs CATCH_UP_MS later, so a
+   * busy API adds each job right away and moves the position in batches. A failure here changes
+   * nothing: the loop hands those jobs over and reports the failure.
+   */
+  private deliverEarly(jobs: PlannedJob[]): void {
+    const delivery = this.sink.deliver(jobs).then(
+      () => {
+        const handed = this.handOver?.position ?? Infinity;
+        for (const j of jobs) if (j.data.position > handed && this.deliveredEarly.size < EARLY_MEMORY) this.deliveredEarly.set(j.jobId, j.data.position);
+        this.catchUpSoon();
+      },
+      () => this.wake(),
+    );
+    this.early.add(delivery);
+    void delivery.finally(() => this.early.delete(delivery));
+  }
+
+  private catchUpSoon(): void {
+    if (this.catchUpTimer || this.stopped) return;
+    this.catchUpTimer = setTimeout(() => {
+      this.catchUpTimer = null;
+      this.wake();
+    }, CATCH_UP_MS);
+    this.catchUpTimer.unref();
   }
 
   /** Resolves when everything up to the current head has been handed over (tests, shutdown). */
@@ -119,8 +175,9 @@ export class LogDispatcher {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.catchUpTimer) clearTimeout(this.catchUpTimer);
     this.unsubscribe?.();
-    await this.running;
+    await Promise.all([this.running, ...this.early]);
   }
 
   private async loop(): Promise<void> {
@@ -151,8 +208,14 @@ export class LogDispatcher {
       if (this.failures === 1 || this.failures % 20 === 0) {
         this.logger.warn(`could not hand over jobs (attempt ${this.failures}): ${this.lastError}; the log keeps them, retrying`);
       }
-      setTimeout(() => this.wake(), backoff).unref();
+      this.forgetHandOver(); // Redis may come back without what it had: read its state again
+      setTimeout(() => this.wake(true), backoff).unref();
     }
+  }
+
+  private forgetHandOver(): void {
+    this.handOver = null;
+    this.deliveredEarly.clear();
   }
 
   private delivered(): void {
@@ -161,7 +224,12 @@ export class LogDispatcher {
     this.lastError = null;
   }
 
-  /** BullMQ: hand over from where Redis says hand-over stands (or, if it lost that, from the finished watermark). */
+  /**
+   * BullMQ: hand over from where Redis says hand-over stands (or, if it lost that, from the
+   * finished watermark). The state read is kept between wake-ups: an advance refused (Redis
+   * emptied meanwhile) or a poll's recheck reads it again; in between, a wake-up after a commit
+   * costs one read of the log, one add per queue and one advance.
+   */
   private async handOverToQueues(progress: HandOverProgress): Promise<void> {
     if (!this.ledgerId) {
       const first = await this.reader.readAfter(0, 1);
@@ -169,37 +237,50 @@ export class LogDispatcher {
       this.ledgerId = first[0].hash.slice(0, 16);
       progress.useLedger(this.ledgerId);
     }
+    if (this.recheck) {
+      this.recheck = false;
+      this.handOver = null; // read again below; early deliveries stand while the store keeps its token
+    }
     for (;;) {
       if (this.stopped) return;
-      const finished = await readCheckpoint(this.ds, DISPATCHER_CHECKPOINT);
-      const state = await progress.read(finished);
-      if (state.position > (await this.reader.head()).position) {
-        // Redis remembers handing over positions this log does not have (a database restored
-        // from a backup): that state is not ours; start again from the finished watermark.
-        this.logger.warn(`Redis says positions up to ${state.position} were handed over, beyond this log's head: starting again from ${finished}`);
-        await progress.forget(state);
+      let state = this.handOver;
+      if (!state) {
+        const finished = await readCheckpoint(this.ds, DISPATCHER_CHECKPOINT);
+        const read = await progress.read(finished);
+        if (read.position > (await this.reader.head()).position) {
+          // Redis remembers handing over positions this log does not have (a database restored
+          // from a backup): that state is not ours; start again from the finished watermark.
+          this.logger.warn(`Redis says positions up to ${read.position} were handed over, beyond this log's head: starting again from ${finished}`);
+          await progress.forget(read);
+          continue;
+        }
+        if (read.token !== this.handOverToken) {
+          this.deliveredEarly.clear(); // another store's contents: what went to the old one may be gone
+          if (read.started && this.handOverToken !== null) {
+            this.logger.warn(`Redis lost the queued jobs (restarted without its data?): handing over again everything after position ${finished}`);
+          }
+          this.handOverToken = read.token;
+        }
+        state = { ...read, position: Math.max(read.position, finished) };
+        this.handOver = state;
+        this.checkpoint = state.position;
+      }
+      const events = await this.reader.readAfter(state.position, PAGE);
+      if (events.length === 0) break;
+      const jobs = events.flatMap(planJobs).filter((j) => !this.deliveredEarly.has(j.jobId));
+      if (jobs.length > 0) await this.sink.deliver(jobs);
+      const last = events[events.length - 1].position;
+      if (await progress.advance(state, last)) {
+        state.position = last;
+        this.checkpoint = last;
+        for (const [id, position] of this.deliveredEarly) if (position <= last) this.deliveredEarly.delete(id);
+      } else {
+        // Refused when Redis was emptied meanwhile: what was just delivered may be gone, so read again.
+        this.forgetHandOver();
         continue;
       }
-      if (state.token !== this.handOverToken) {
-        if (state.started && this.handOverToken !== null) {
-          this.logger.warn(`Redis lost the queued jobs (restarted without its data?): handing over again everything after position ${finished}`);
-        }
-        this.handOverToken = state.token;
-      }
-      const from = Math.max(state.position, finished);
-      this.checkpoint = from;
-      const t0 = now();
-      const events = await this.reader.readAfter(from, PAGE);
-      if (events.length === 0) break;
-      const t1 = now();
-      const jobs = events.flatMap(planJobs);
-      if (jobs.length > 0) await this.sink.deliver(jobs);
-      const t2 = now();
-      for (const j of jobs) { trace('loop', j.data.position, t0); trace('read', j.data.position, t1); trace('added', j.data.position, t2); }
-      const last = events[events.length - 1].position;
-      // Refused when Redis was emptied meanwhile: what was just delivered may be gone, so read again.
-      if (await progress.advance(state, last)) this.checkpoint = last;
       this.delivered();
+      if (events.length < PAGE) break; // that was the end of the log when it was read
     }
     this.delivered();
     if (Date.now() - this.finishedCheckedAt >= FINISHED_EVERY_MS) {

@@ -10,10 +10,6 @@ import { PgConnection } from './pg-connection';
 import type { WriterConnection } from './writer-connection';
 import { ConcurrencyError, InvalidCommandError, UnavailableError } from '../common/errors';
 import { CanonicalJsonError } from './canonical-json';
-import { trace as traceRaw, now as traceNow } from '../jobs/trace';
-let lastBegin = 0;
-const traceBegin = (a: number, b: number): void => { lastBegin = b; traceRaw('begin', 0, a, (b - a).toFixed(3)); };
-export const lastBeginAt = (): number => lastBegin;
 
 type Clock = () => Date;
 
@@ -198,9 +194,7 @@ export class EventStore {
     // busy_timeout already waits for another process; a few more tries cover a checkpointing WAL.
     for (let attempt = 1; ; attempt++) {
       try {
-        const tb = traceNow();
         await this.conn.beginWrite();
-        traceBegin(tb, traceNow());
         return;
       } catch (err) {
         if (!this.conn.isBusy(err) || attempt >= 3) throw err;

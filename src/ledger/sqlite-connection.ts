@@ -2,8 +2,6 @@ import * as sqlite3 from 'sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { WriterConnection } from './writer-connection';
-import { trace as traceRaw, now as traceNow } from '../jobs/trace';
-const tq = (sql: string, t0: number): void => traceRaw('sql', sql.slice(0, 24).replace(/\s+/g, '_'), t0, (traceNow() - t0).toFixed(3));
 
 export const BUSY_TIMEOUT_MS = 10_000;
 /** How long one try for the write lock waits inside SQLite (its busy handler sleeps 1 ms, then 1 ms). */
@@ -91,17 +89,14 @@ export class SqliteConnection implements WriterConnection {
   }
 
   exec(sql: string): Promise<void> {
-    const t0 = traceNow();
-    return new Promise((resolve, reject) => native.exec.call(this.db, sql, (err) => (tq(sql, t0), err ? reject(err) : resolve())));
+    return new Promise((resolve, reject) => native.exec.call(this.db, sql, (err) => (err ? reject(err) : resolve())));
   }
 
   /** As Database#run, on a prepared statement kept for the next call with the same SQL. */
   run(sql: string, params: unknown[] = []): Promise<{ changes: number; lastID: number }> {
-    const t0 = traceNow();
     return new Promise((resolve, reject) =>
       this.withStatement(sql, reject, (stmt) =>
         native.run.call(stmt, params, function (this: sqlite3.RunResult, err: Error | null) {
-          tq(sql, t0);
           if (err) reject(err);
           else resolve({ changes: this.changes, lastID: this.lastID });
         }),
@@ -110,9 +105,8 @@ export class SqliteConnection implements WriterConnection {
   }
 
   all<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
-    const t0 = traceNow();
     return new Promise((resolve, reject) =>
-      this.withStatement(sql, reject, (stmt) => native.all.call(stmt, params, (err, rows) => (tq(sql, t0), err ? reject(err) : resolve(rows as T[])))),
+      this.withStatement(sql, reject, (stmt) => native.all.call(stmt, params, (err, rows) => (err ? reject(err) : resolve(rows as T[])))),
     );
   }
 
