@@ -74,6 +74,16 @@ class WritePhaseFailure extends Error {
 
 const keyOf = (idem: { scope: string; key: string }): string => `${idem.scope}\u0000${idem.key}`;
 
+/**
+ * Waits for every write of a group sent together, then throws the first failure in the given
+ * order. Not Promise.all: the transaction must not be rolled back while some are still running.
+ */
+async function settleAll(writes: ReadonlyArray<Promise<unknown>>): Promise<void> {
+  const settled = await Promise.allSettled(writes);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
 /** Streams per version lookup, and idempotency keys per lookup: well under any bound-parameter limit. */
 const LOOKUP_CHUNK = 500;
 
@@ -287,8 +297,10 @@ export class EventStore {
           outcomes.push({ ok: false, error });
         }
       }
-      await this.writeDeferred(ctx);
-      await this.insertRows(rows);
+      // The batch's last writes go out together (one wait, not one per statement): the write
+      // lock is held for fewer turns of this process's event loop. A failure of the deferred
+      // writes comes first (it redoes the batch carefully), then one of the events insert.
+      await settleAll([this.writeDeferred(ctx), this.insertRows(rows)]);
       await this.conn.exec('COMMIT');
       head = position;
     } catch (err) {
@@ -433,12 +445,14 @@ export class EventStore {
     if (!deferred || (deferred.events.length === 0 && deferred.responses.length === 0)) return;
     const events = deferred.events.splice(0);
     const responses = deferred.responses.splice(0);
+    // Projectors own disjoint tables, and the idempotency table is no projector's: independent
+    // writes, sent together.
+    const applyAll = async (projector: InlineProjector) => {
+      if (projector.applyBatch && this.conn.dialect === 'sqlite') await projector.applyBatch(this.conn, events);
+      else for (const event of events) await projector.apply(this.conn, event);
+    };
     try {
-      for (const projector of this.projectors) {
-        if (projector.applyBatch && this.conn.dialect === 'sqlite') await projector.applyBatch(this.conn, events);
-        else for (const event of events) await projector.apply(this.conn, event);
-      }
-      await saveResponses(this.conn, responses);
+      await settleAll([...this.projectors.map(applyAll), saveResponses(this.conn, responses)]);
     } catch (err) {
       throw new WritePhaseFailure(err);
     }
@@ -493,6 +507,7 @@ export class EventStore {
   }
 
   private async insertRows(rows: PreparedRow[]): Promise<void> {
+    const inserts: Array<Promise<unknown>> = [];
     for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
       const chunk = rows.slice(start, start + INSERT_CHUNK);
       const params: unknown[] = [];
@@ -500,11 +515,14 @@ export class EventStore {
         params.push(r.position, r.streamId, r.streamVersion, r.type, r.dataJson, r.metadataJson, r.recordedAt, r.prevHash, r.hash);
       }
       const values = new Array(chunk.length).fill('(?,?,?,?,?,?,?,?,?)').join(',');
-      await this.conn.run(
-        `INSERT INTO events (position, stream_id, stream_version, type, data, metadata, recorded_at, prev_hash, hash) VALUES ${values}`,
-        params,
+      inserts.push(
+        this.conn.run(
+          `INSERT INTO events (position, stream_id, stream_version, type, data, metadata, recorded_at, prev_hash, hash) VALUES ${values}`,
+          params,
+        ),
       );
     }
+    await settleAll(inserts);
   }
 
   private asUnavailable(err: unknown): Error {
