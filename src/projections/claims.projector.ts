@@ -1,6 +1,7 @@
 import type { ClaimRecordedData, EvidenceSubmittedData, StoredEvent } from '../ledger/event-catalogue';
 import type { InlineProjector } from '../ledger/event-store.types';
 import type { SqlExecutor } from '../ledger/sql-executor';
+import type { ReplayBatch, ReplayEvent, ReplayingProjector } from './replay-batch';
 
 export const normalizeText = (s: string): string => s.trim().toLowerCase();
 export const idFromStream = (streamId: string): string => streamId.slice(streamId.indexOf('-') + 1);
@@ -14,7 +15,7 @@ const INSERT_ATTACHMENT = `INSERT INTO attachments (claim_id, evidence_id, stanc
            VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (claim_id, evidence_id) DO NOTHING`;
 
 /** The bound values of each write, shared by `apply` and `applyBatch` so the two cannot drift. */
-function claimValues(e: StoredEvent & { data: ClaimRecordedData }): unknown[] {
+function claimValues(e: ReplayEvent & { data: ClaimRecordedData }): unknown[] {
   const c = e.data;
   const summary = { kind: c.kind, statement: c.statement, speaker: c.speaker, madeAt: c.madeAt, source: c.source, topics: c.topics };
   return [idFromStream(e.streamId), e.position, c.kind, c.statement, normalizeText(c.statement), c.speaker.name, normalizeText(c.speaker.name), c.madeAt,
@@ -26,11 +27,11 @@ function claimTopics(c: ClaimRecordedData): string[] {
 function hasScope(c: ClaimRecordedData): boolean {
   return c.kind === 'pledge' && !!c.scope;
 }
-function evidenceValues(e: StoredEvent): unknown[] {
+function evidenceValues(e: ReplayEvent): unknown[] {
   const d = e.data as EvidenceSubmittedData;
   return [idFromStream(e.streamId), e.position, d.claimId, d.claimId ? 0 : 1, JSON.stringify(d), e.recordedAt];
 }
-function attachmentValues(e: StoredEvent): unknown[] {
+function attachmentValues(e: ReplayEvent): unknown[] {
   const d = e.data as { evidenceId: string; stance: string; attachedBy: string };
   return [idFromStream(e.streamId), d.evidenceId, d.stance, d.attachedBy, e.recordedAt, e.position];
 }
@@ -41,7 +42,7 @@ function attachmentValues(e: StoredEvent): unknown[] {
  * jobs). Every table here is derived: a rebuild empties them and replays the log through `apply`
  * (page by page through `applyBatch`, which writes the same rows with a few multi-row statements).
  */
-export class ReadModelProjector implements InlineProjector {
+export class ReadModelProjector implements InlineProjector, ReplayingProjector {
   readonly name = 'read-models';
   readonly tables = ['claims', 'claim_topics', 'pledge_scopes', 'evidence', 'attachments'] as const;
 
@@ -85,6 +86,15 @@ export class ReadModelProjector implements InlineProjector {
     const batch = new ReadModelBatch();
     for (const e of events) batch.add(e);
     await batch.write(tx);
+  }
+
+  /**
+   * For the rebuild's fast pass (SQLite): a ReadModelBatch whose statements run without
+   * statement journals (OR FAIL), so a failing write may leave part of its rows behind; the
+   * rebuilder then starts over on its careful path (see ProjectionRebuilder).
+   */
+  replayBatch(): ReplayBatch {
+    return new ReadModelBatch({ unjournaled: true });
   }
 
   private async claimRecorded(tx: SqlExecutor, streamId: string, e: StoredEvent & { data: ClaimRecordedData }): Promise<void> {
@@ -135,7 +145,20 @@ const ROWS_PER_STATEMENT = 500;
  * columns, no odd bindings); anything else throws NotBatchableError and the caller replays the
  * events one by one instead.
  */
-export class ReadModelBatch {
+export class ReadModelBatch implements ReplayBatch {
+  private readonly mode: WriteMode;
+
+  /**
+   * `unjournaled` (the rebuild's fast pass): OR FAIL statements, which need no statement journal
+   * (a failing one keeps the rows it wrote before), with integers and NULLs as SQL literals
+   * (statements never repeat, so no use keeping them prepared).
+   */
+  constructor(opts: { unjournaled?: boolean } = {}) {
+    this.mode = opts.unjournaled
+      ? { insert: 'INSERT OR FAIL INTO', update: 'UPDATE OR FAIL', literals: true }
+      : { insert: 'INSERT INTO', update: 'UPDATE', literals: false };
+  }
+
   private readonly claimRows: unknown[][] = [];
   private readonly newClaims = new Map<string, unknown[]>();
   private readonly claimUpdates = new Map<string, { version: number; updatedAt: string; status: string | null }>();
@@ -149,10 +172,10 @@ export class ReadModelBatch {
   /** Rows inserted in the order of their first attach (rowids come out as with `apply`). */
   private readonly attachmentRows: unknown[][] = [];
 
-  add(e: StoredEvent): void {
+  add(e: ReplayEvent): void {
     switch (e.type) {
       case 'ClaimRecorded': {
-        const values = claimValues(e as StoredEvent & { data: ClaimRecordedData });
+        const values = claimValues(e as ReplayEvent & { data: ClaimRecordedData });
         const id = values[0] as string;
         if (this.newClaims.has(id)) throw new NotBatchableError(`claim ${id} recorded twice`); // apply fails there too
         // status is the literal 'unverified' in the SQL: the row in memory keeps it in column 8.
@@ -232,7 +255,7 @@ export class ReadModelBatch {
     return u;
   }
 
-  private touchClaim(e: StoredEvent): void {
+  private touchClaim(e: ReplayEvent): void {
     if (!isInt(e.streamVersion) || !isText(e.recordedAt)) throw new NotBatchableError('claim touch with a non-text value');
     const id = idFromStream(e.streamId);
     const row = this.newClaims.get(id);
@@ -247,48 +270,87 @@ export class ReadModelBatch {
   }
 
   async write(tx: SqlExecutor): Promise<void> {
+    const { mode } = this;
+    const { update } = mode;
     // A claim recorded in this batch took its updates in memory; updates before its insert are dropped (see above).
     for (const id of this.newClaims.keys()) this.claimUpdates.delete(id);
-    await insertMany(tx, 'claims (id, position, kind, statement, statement_norm, speaker_name, speaker_norm, made_at, status, version, recorded_at, updated_at, summary)', this.claimRows);
-    await insertMany(tx, 'claim_topics (claim_id, topic_norm, position)', this.topicRows);
-    await insertMany(tx, 'pledge_scopes (claim_id, position, scope)', this.scopeRows);
+    await insertMany(tx, mode, 'claims (id, position, kind, statement, statement_norm, speaker_name, speaker_norm, made_at, status, version, recorded_at, updated_at, summary)', this.claimRows);
+    await insertMany(tx, mode, 'claim_topics (claim_id, topic_norm, position)', this.topicRows);
+    await insertMany(tx, mode, 'pledge_scopes (claim_id, position, scope)', this.scopeRows);
     await updateMany(
       tx,
-      'UPDATE claims SET version = v.column2, updated_at = v.column3, status = COALESCE(v.column4, claims.status)',
+      mode,
+      `${update} claims SET version = v.column2, updated_at = v.column3, status = COALESCE(v.column4, claims.status)`,
       'claims.id = v.column1',
       [...this.claimUpdates].map(([id, u]) => [id, u.version, u.updatedAt, u.status]),
     );
 
     // Evidence retracted in the batch after its insert: the insert carries the retraction.
-    await insertMany(tx, 'evidence (id, position, claim_id, is_report, data, recorded_at, retracted_at, retraction_reason)', this.evidenceRows);
+    await insertMany(tx, mode, 'evidence (id, position, claim_id, is_report, data, recorded_at, retracted_at, retraction_reason)', this.evidenceRows);
     await updateMany(
       tx,
-      'UPDATE evidence SET retracted_at = v.column2, retraction_reason = v.column3',
+      mode,
+      `${update} evidence SET retracted_at = v.column2, retraction_reason = v.column3`,
       'evidence.id = v.column1',
       [...this.evidenceUpdates].map(([id, u]) => [id, u.at, u.reason]),
     );
 
     const all = [...this.attachments.values()];
     const detach = (rows: Array<[string, string, number]>) =>
-      updateMany(tx, 'UPDATE attachments SET detached_position = v.column3', 'attachments.claim_id = v.column1 AND attachments.evidence_id = v.column2', rows);
+      updateMany(tx, mode, `${update} attachments SET detached_position = v.column3`, 'attachments.claim_id = v.column1 AND attachments.evidence_id = v.column2', rows);
     await detach(all.filter((a) => a.before !== null).map((a) => [a.claimId, a.evidenceId, a.before!]));
-    await insertMany(tx, 'attachments (claim_id, evidence_id, stance, attached_by, attached_at, attached_position)', this.attachmentRows, ' ON CONFLICT (claim_id, evidence_id) DO NOTHING');
+    await insertMany(tx, mode, 'attachments (claim_id, evidence_id, stance, attached_by, attached_at, attached_position)', this.attachmentRows, ' ON CONFLICT (claim_id, evidence_id) DO NOTHING');
     await detach(all.filter((a) => a.after !== null).map((a) => [a.claimId, a.evidenceId, a.after!]));
   }
 }
 
-async function insertMany(tx: SqlExecutor, into: string, rows: unknown[][], tail = ''): Promise<void> {
+interface WriteMode {
+  insert: string;
+  update: string;
+  literals: boolean;
+}
+
+async function insertMany(tx: SqlExecutor, mode: WriteMode, into: string, rows: unknown[][], tail = ''): Promise<void> {
   for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
-    const chunk = rows.slice(i, i + ROWS_PER_STATEMENT);
-    const marks = `(${new Array(chunk[0].length).fill('?').join(', ')})`;
-    await tx.run(`INSERT INTO ${into} VALUES ${new Array(chunk.length).fill(marks).join(', ')}${tail}`, chunk.flat());
+    const { values, params } = chunkOf(rows, i, mode.literals);
+    await tx.run(`${mode.insert} ${into} VALUES ${values}${tail}`, params);
   }
 }
 
-async function updateMany(tx: SqlExecutor, set: string, where: string, rows: unknown[][]): Promise<void> {
+async function updateMany(tx: SqlExecutor, mode: WriteMode, set: string, where: string, rows: unknown[][]): Promise<void> {
   for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
-    const chunk = rows.slice(i, i + ROWS_PER_STATEMENT);
-    const marks = `(${new Array(chunk[0].length).fill('?').join(', ')})`;
-    await tx.run(`${set} FROM (VALUES ${new Array(chunk.length).fill(marks).join(', ')}) AS v WHERE ${where}`, chunk.flat());
+    const { values, params } = chunkOf(rows, i, mode.literals);
+    await tx.run(`${set} FROM (VALUES ${values}) AS v WHERE ${where}`, params);
   }
+}
+
+/**
+ * Rows from `start` (at most ROWS_PER_STATEMENT, all as wide as the first): their `(…), …` and
+ * the values to bind. With `literals` (for statements that never repeat), NULLs and 32-bit
+ * integers are written into the SQL instead: SQLite stores exactly what it would for the bound
+ * value (sqlite3 binds a number as an integer only in that range, any other as a REAL: those stay
+ * bound), and sqlite3 spends far more per bound number or NULL (allocations, type probes) than
+ * SQLite does parsing a few digits.
+ */
+function chunkOf(rows: unknown[][], start: number, literals: boolean): { values: string; params: unknown[] } {
+  const end = Math.min(rows.length, start + ROWS_PER_STATEMENT);
+  const width = rows[start].length;
+  const params: unknown[] = [];
+  let values = '';
+  for (let r = start; r < end; r++) {
+    const row = rows[r];
+    values += r === start ? '(' : ', (';
+    for (let c = 0; c < width; c++) {
+      const v = row[c];
+      if (c > 0) values += ', ';
+      if (literals && v === null) values += 'NULL';
+      else if (literals && typeof v === 'number' && (v | 0) === v) values += String(v);
+      else {
+        values += '?';
+        params.push(v);
+      }
+    }
+    values += ')';
+  }
+  return { values, params };
 }

@@ -1,0 +1,25 @@
+import type { StoredEvent } from '../ledger/event-catalogue';
+import type { InlineProjector } from '../ledger/event-store.types';
+import type { SqlExecutor } from '../ledger/sql-executor';
+
+/** What a bulk replay is given of each event: no metadata, no hashes (the rebuild does not read them). */
+export type ReplayEvent = Pick<StoredEvent, 'position' | 'streamId' | 'streamVersion' | 'type' | 'data' | 'recordedAt'>;
+
+/**
+ * A page of events turned into writes: `add` (pure JS, no I/O) for each event in log order, then
+ * `write` once. `add` throws when it cannot prove the merged writes exact (nothing is written
+ * then); `write` may fail part way and leave some of the page's rows behind.
+ */
+export interface ReplayBatch {
+  add(event: ReplayEvent): void;
+  write(tx: SqlExecutor): Promise<void>;
+}
+
+/** A projector the rebuild can replay in bulk on SQLite (its pages built while the previous one is written). */
+export interface ReplayingProjector extends InlineProjector {
+  replayBatch(): ReplayBatch;
+}
+
+export function isReplaying(p: InlineProjector): p is ReplayingProjector {
+  return typeof (p as Partial<ReplayingProjector>).replayBatch === 'function';
+}

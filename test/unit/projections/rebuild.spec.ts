@@ -1,0 +1,298 @@
+import 'reflect-metadata';
+import type { DataSource } from 'typeorm';
+import { createDataSourceFor, migrate } from '../../../src/database/data-source';
+import type { StoredEvent } from '../../../src/ledger/event-catalogue';
+import { EventStore } from '../../../src/ledger/event-store';
+import type { InlineProjector } from '../../../src/ledger/event-store.types';
+import { LedgerReader } from '../../../src/ledger/ledger-reader';
+import type { SqlExecutor } from '../../../src/ledger/sql-executor';
+import { ReadModelProjector } from '../../../src/projections/claims.projector';
+import { ProjectionRebuilder } from '../../../src/projections/projection-rebuilder';
+import type { ReplayBatch, ReplayingProjector } from '../../../src/projections/replay-batch';
+import { TEST_PG_URL, dropSchema, uniqueSchema } from '../../support/postgres';
+import { tempDbPath } from '../../support/temp';
+
+/**
+ * The rebuild against its definition: the read models it leaves are exactly what `apply` on
+ * every event of the log, in order, writes (rows, and on SQLite their rowids), whichever way it
+ * got there (bulk pages, a page event by event, or starting over carefully), and the schema
+ * (indexes) is as before. The log is written straight into `events` (no hash chain: the rebuild
+ * does not read it), so it can hold what the API would refuse.
+ */
+
+type Raw = { streamId: string; type: string; data: unknown; recordedAt?: string };
+
+interface Db {
+  ds: DataSource;
+  store: EventStore;
+  dialect: 'sqlite' | 'postgres';
+  close(): Promise<void>;
+}
+
+const TABLES = ['claims', 'claim_topics', 'pledge_scopes', 'evidence', 'attachments'] as const;
+const ORDER: Record<(typeof TABLES)[number], string> = {
+  claims: 'id',
+  claim_topics: 'claim_id, topic_norm, position',
+  pledge_scopes: 'claim_id',
+  evidence: 'id',
+  attachments: 'claim_id, evidence_id',
+};
+
+async function openSqlite(): Promise<Db> {
+  const temp = tempDbPath('claim-ledger-rebuild-');
+  const config = { databasePath: temp.dbPath, databaseUrl: null, databaseSchema: null };
+  const ds = createDataSourceFor(config);
+  await ds.initialize();
+  await migrate(ds);
+  const store = await EventStore.openFor(config);
+  return {
+    ds,
+    store,
+    dialect: 'sqlite',
+    async close() {
+      await store.close();
+      await ds.destroy();
+      temp.cleanup();
+    },
+  };
+}
+
+async function openPostgres(): Promise<Db> {
+  const config = { databasePath: '', databaseUrl: TEST_PG_URL, databaseSchema: uniqueSchema('rebuild') };
+  const ds = createDataSourceFor(config);
+  await ds.initialize();
+  await migrate(ds);
+  const store = await EventStore.openFor(config);
+  return {
+    ds,
+    store,
+    dialect: 'postgres',
+    async close() {
+      await store.close();
+      await ds.destroy();
+      await dropSchema(config.databaseSchema);
+    },
+  };
+}
+
+/** Appends the events to `events` as they are (positions and versions counted here). */
+async function writeLog(db: Db, events: Raw[]): Promise<void> {
+  const head: Array<{ n: number | string | null }> = await db.ds.query('SELECT MAX(position) AS n FROM events');
+  let position = Number(head[0]?.n ?? 0);
+  const versions = new Map<string, number>();
+  const p = (i: number) => (db.dialect === 'postgres' ? `$${i}` : '?');
+  for (const e of events) {
+    position++;
+    const version = (versions.get(e.streamId) ?? (await streamVersion(db, e.streamId))) + 1;
+    versions.set(e.streamId, version);
+    const recordedAt = e.recordedAt ?? new Date(Date.UTC(2025, 0, 1) + position * 1000).toISOString();
+    await db.ds.query(
+      `INSERT INTO events (position, stream_id, stream_version, type, data, metadata, recorded_at, prev_hash, hash)
+       VALUES (${[1, 2, 3, 4, 5, 6, 7, 8, 9].map(p).join(', ')})`,
+      [position, e.streamId, version, e.type, JSON.stringify(e.data), JSON.stringify({ actor: { kind: 'system', name: 'test' }, correlationId: `c-${position}` }), recordedAt, 'x'.repeat(64), 'y'.repeat(64)],
+    );
+  }
+}
+
+async function streamVersion(db: Db, streamId: string): Promise<number> {
+  const rows: Array<{ v: number | string | null }> = await db.ds.query(
+    `SELECT MAX(stream_version) AS v FROM events WHERE stream_id = ${db.dialect === 'postgres' ? '$1' : '?'}`,
+    [streamId],
+  );
+  return Number(rows[0]?.v ?? 0);
+}
+
+/** Every read-model row (with its rowid on SQLite, so insert order counts too). */
+async function dump(db: Db): Promise<Record<string, unknown[]>> {
+  const out: Record<string, unknown[]> = {};
+  for (const t of TABLES) {
+    out[t] = await db.ds.query(db.dialect === 'sqlite' ? `SELECT rowid AS _rowid, * FROM ${t} ORDER BY rowid` : `SELECT * FROM ${t} ORDER BY ${ORDER[t]}`);
+  }
+  return out;
+}
+
+async function indexes(db: Db): Promise<unknown[]> {
+  return db.ds.query(`SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name`);
+}
+
+/** The definition: empty the read models, then `apply` on each event in log order, in one transaction. */
+async function replayByApply(db: Db): Promise<void> {
+  const events: StoredEvent[] = await new LedgerReader(db.ds).readAfter(0, 1_000_000);
+  const projector = new ReadModelProjector();
+  await db.store.transaction(async (tx) => {
+    for (const t of projector.tables) await tx.run(`DELETE FROM ${t}`);
+    for (const e of events) await projector.apply(tx, e);
+  });
+}
+
+/** A deterministic pseudo-random log in the service's shape, with the awkward cases spread over several pages. */
+function sampleLog(n: number, seed = 1, postgres = process.env.TEST_DATABASE === 'postgres'): Raw[] {
+  let s = seed;
+  const rnd = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
+  const uuid = (k: number, tag: string) => `${tag}${String(k).padStart(8, '0')}-0000-4000-8000-${String(seed).padStart(12, '0')}`;
+  const odd = ["it's", 'quote "double"', 'émigré ÆØÅ', '中文 text', '😀 emoji', 'back\\slash', 'line\nbreak', '  Padded  '];
+  if (!postgres) odd.push('\u0000nul', '\ud800 lone'); // PostgreSQL text holds neither
+  const claims: string[] = [];
+  const evidence: Array<{ id: string; claimId: string | null }> = [];
+  const attached: Array<{ claimId: string; evidenceId: string }> = [];
+  const out: Raw[] = [];
+  let k = 0;
+  while (out.length < n) {
+    const r = rnd();
+    if (r < 0.12 || claims.length < 3) {
+      const id = uuid(++k, 'c');
+      claims.push(id);
+      const pledge = rnd() < 0.3;
+      // madeAt is a string from the API; numbers here check what the bulk path binds or inlines.
+      const madeAt = pick<unknown>(['2024-05-01', '2024-06-02T10:00:00Z', 7, -0, 2 ** 31, -(2 ** 31), 1.5, 5_000_000_000]);
+      out.push({
+        streamId: `claim-${id}`,
+        type: 'ClaimRecorded',
+        data: {
+          kind: pledge ? 'pledge' : 'claim',
+          statement: `${pick(odd)} statement ${k}`,
+          speaker: { name: pick(['Ana Lopes', 'ANA LOPES ', 'Bo Ek', 'Zoë']), role: null },
+          madeAt,
+          source: { url: `https://example.org/${k}`, title: pick(odd) },
+          topics: [pick(['Health', 'health', 'Economy', 'Climate ']), pick(['Tax', 'tax', 'Health'])],
+          scope: pledge ? { region: pick(['north', 'south']), deadline: '2026-01-01' } : null,
+        },
+      });
+    } else if (r < 0.42) {
+      const id = uuid(++k, 'e');
+      const claimId = rnd() < 0.8 ? pick(claims) : null;
+      evidence.push({ id, claimId });
+      out.push({
+        streamId: `evidence-${id}`,
+        type: 'EvidenceSubmitted',
+        data: { claimId, stance: pick(['supports', 'refutes']), summary: `${pick(odd)} ${k}`, source: { url: `https://e.example/${k}` }, observedAt: '2025-01-01', reliability: 'B', credibility: 2, n: pick([1, -0, 2 ** 40, 0.25]) },
+      });
+    } else if (r < 0.7) {
+      const ev = pick(evidence.length ? evidence : [{ id: uuid(999_999, 'e'), claimId: null }]);
+      const claimId = ev.claimId ?? pick(claims);
+      attached.push({ claimId, evidenceId: ev.id });
+      out.push({ streamId: `claim-${claimId}`, type: 'EvidenceAttached', data: { evidenceId: ev.id, stance: pick(['supports', 'refutes']), attachedBy: pick(['job', 'checker-1']) } });
+    } else if (r < 0.9) {
+      out.push({ streamId: `claim-${pick(claims)}`, type: 'VerificationStatusChanged', data: { from: 'unverified', to: pick(['supported', 'refuted', "it's complicated", 'unverified']) } });
+    } else if (r < 0.95 && evidence.length) {
+      out.push({ streamId: `evidence-${pick(evidence).id}`, type: 'EvidenceRetracted', data: { reason: pick(['wrong', "didn't hold", null]) } });
+    } else {
+      // Detach a real attachment, or one whose attach comes later (a no-op then) or never.
+      const a = rnd() < 0.7 && attached.length ? pick(attached) : { claimId: pick(claims), evidenceId: evidence.length ? pick(evidence).id : 'none' };
+      out.push({ streamId: `claim-${a.claimId}`, type: 'EvidenceDetached', data: { evidenceId: a.evidenceId } });
+    }
+  }
+  return out;
+}
+
+function run(name: string, open: () => Promise<Db>, enabled: boolean): void {
+  (enabled ? describe : describe.skip)(name, () => {
+    let db: Db;
+    beforeEach(async () => {
+      db = await open();
+    });
+    afterEach(async () => {
+      await db.close();
+    });
+
+    it('leaves the read models exactly as apply on each event leaves them (several pages, every kind of event)', async () => {
+      db.store.registerProjector(new ReadModelProjector());
+      await writeLog(db, sampleLog(2600));
+      await replayByApply(db);
+      const expected = await dump(db);
+      const schema = db.dialect === 'sqlite' ? await indexes(db) : null;
+      expect(expected.claims.length).toBeGreaterThan(200);
+      expect(expected.attachments.length).toBeGreaterThan(300);
+
+      const progress: number[] = [];
+      const report = await new ProjectionRebuilder(db.store).rebuild((n) => progress.push(n));
+      expect(report.events).toBe(2600);
+      expect(await dump(db)).toEqual(expected);
+      if (schema) expect(await indexes(db)).toEqual(schema);
+
+      // Again over full tables (it empties them first), after more events.
+      await writeLog(db, sampleLog(700, 2));
+      await replayByApply(db);
+      const again = await dump(db);
+      await new ProjectionRebuilder(db.store).rebuild();
+      expect(await dump(db)).toEqual(again);
+      if (schema) expect(await indexes(db)).toEqual(schema);
+    });
+
+    it('a page the bulk path cannot take goes event by event, and the result is still exact', async () => {
+      db.store.registerProjector(new ReadModelProjector());
+      const log = sampleLog(2300, 3);
+      // A stance that is not text: the batch refuses it, apply writes it as it is (REAL 1.5 into a TEXT column).
+      const i = log.findIndex((e, k) => k > 1200 && e.type === 'EvidenceAttached');
+      log[i] = { ...log[i], data: { ...(log[i].data as object), stance: 1.5 } };
+      await writeLog(db, log);
+      await replayByApply(db);
+      const expected = await dump(db);
+      await new ProjectionRebuilder(db.store).rebuild();
+      expect(await dump(db)).toEqual(expected);
+    });
+
+    it('fails as apply fails (a claim recorded twice), leaving the read models and indexes as they were', async () => {
+      db.store.registerProjector(new ReadModelProjector());
+      const log = sampleLog(1500, 4);
+      await writeLog(db, log);
+      await replayByApply(db);
+      const before = await dump(db);
+      const schema = db.dialect === 'sqlite' ? await indexes(db) : null;
+      const first = log.find((e) => e.type === 'ClaimRecorded')!;
+      await writeLog(db, [...sampleLog(400, 5), first]); // the duplicate lands in a later page
+
+      await expect(new ProjectionRebuilder(db.store).rebuild()).rejects.toThrow(/UNIQUE|duplicate key/i);
+      expect(await dump(db)).toEqual(before);
+      if (schema) expect(await indexes(db)).toEqual(schema);
+    });
+  });
+}
+
+run('ProjectionRebuilder on SQLite', openSqlite, true);
+run('ProjectionRebuilder on PostgreSQL', openPostgres, process.env.TEST_DATABASE === 'postgres');
+
+describe('ProjectionRebuilder on SQLite: a bulk write that fails part way', () => {
+  let db: Db;
+  beforeEach(async () => {
+    db = await openSqlite();
+  });
+  afterEach(async () => {
+    await db.close();
+  });
+
+  it('starts over on the careful path in the same transaction, and ends exact', async () => {
+    const real = new ReadModelProjector();
+    let pages = 0;
+    // The read models' projector, except that its second bulk page writes, then fails as a constraint would.
+    const flaky: ReplayingProjector = {
+      name: real.name,
+      tables: real.tables,
+      apply: (tx, e) => real.apply(tx, e),
+      applyBatch: (tx, events) => real.applyBatch(tx, events),
+      replayBatch(): ReplayBatch {
+        const inner = real.replayBatch();
+        const page = ++pages;
+        return {
+          add: (e) => inner.add(e),
+          async write(tx: SqlExecutor) {
+            await inner.write(tx);
+            if (page === 2) throw Object.assign(new Error('SQLITE_CONSTRAINT: injected'), { code: 'SQLITE_CONSTRAINT' });
+          },
+        };
+      },
+    };
+    db.store.registerProjector(flaky as InlineProjector);
+    await writeLog(db, sampleLog(3100, 6));
+    await replayByApply(db);
+    const expected = await dump(db);
+    const schema = await indexes(db);
+
+    const report = await new ProjectionRebuilder(db.store).rebuild();
+    expect(pages).toBeGreaterThanOrEqual(2);
+    expect(report.events).toBe(3100);
+    expect(await dump(db)).toEqual(expected);
+    expect(await indexes(db)).toEqual(schema);
+  });
+});
