@@ -269,44 +269,64 @@ export class ReadModelBatch implements ReplayBatch {
     u.updatedAt = e.recordedAt;
   }
 
+  /**
+   * The batch's statements, table by table in the order above. The tables are independent (see
+   * the class comment): in the unjournaled mode their statements are sent at once, each table's
+   * in order, so the connection always has the next one queued; otherwise one after the other.
+   */
   async write(tx: SqlExecutor): Promise<void> {
     const { mode } = this;
     const { update } = mode;
     // A claim recorded in this batch took its updates in memory; updates before its insert are dropped (see above).
     for (const id of this.newClaims.keys()) this.claimUpdates.delete(id);
-    await insertMany(tx, mode, 'claims (id, position, kind, statement, statement_norm, speaker_name, speaker_norm, made_at, status, version, recorded_at, updated_at, summary)', this.claimRows);
-    await insertMany(tx, mode, 'claim_topics (claim_id, topic_norm, position)', this.topicRows);
-    await insertMany(tx, mode, 'pledge_scopes (claim_id, position, scope)', this.scopeRows);
-    await updateMany(
-      tx,
-      mode,
-      `${update} claims SET version = v.column2, updated_at = v.column3, status = COALESCE(v.column4, claims.status)`,
-      'claims.id = v.column1',
-      [...this.claimUpdates].map(([id, u]) => [id, u.version, u.updatedAt, u.status]),
-    );
-
-    // Evidence retracted in the batch after its insert: the insert carries the retraction.
-    await insertMany(tx, mode, 'evidence (id, position, claim_id, is_report, data, recorded_at, retracted_at, retraction_reason)', this.evidenceRows);
-    await updateMany(
-      tx,
-      mode,
-      `${update} evidence SET retracted_at = v.column2, retraction_reason = v.column3`,
-      'evidence.id = v.column1',
-      [...this.evidenceUpdates].map(([id, u]) => [id, u.at, u.reason]),
-    );
-
     const all = [...this.attachments.values()];
     const detach = (rows: Array<[string, string, number]>) =>
       updateMany(tx, mode, `${update} attachments SET detached_position = v.column3`, 'attachments.claim_id = v.column1 AND attachments.evidence_id = v.column2', rows);
-    await detach(all.filter((a) => a.before !== null).map((a) => [a.claimId, a.evidenceId, a.before!]));
-    await insertMany(tx, mode, 'attachments (claim_id, evidence_id, stance, attached_by, attached_at, attached_position)', this.attachmentRows, ' ON CONFLICT (claim_id, evidence_id) DO NOTHING');
-    await detach(all.filter((a) => a.after !== null).map((a) => [a.claimId, a.evidenceId, a.after!]));
+    const tables: Array<() => Promise<void>> = [
+      async () => {
+        await insertMany(tx, mode, 'claims (id, position, kind, statement, statement_norm, speaker_name, speaker_norm, made_at, status, version, recorded_at, updated_at, summary)', this.claimRows);
+        await updateMany(
+          tx,
+          mode,
+          `${update} claims SET version = v.column2, updated_at = v.column3, status = COALESCE(v.column4, claims.status)`,
+          'claims.id = v.column1',
+          [...this.claimUpdates].map(([id, u]) => [id, u.version, u.updatedAt, u.status]),
+        );
+      },
+      () => insertMany(tx, mode, 'claim_topics (claim_id, topic_norm, position)', this.topicRows),
+      () => insertMany(tx, mode, 'pledge_scopes (claim_id, position, scope)', this.scopeRows),
+      async () => {
+        // Evidence retracted in the batch after its insert: the insert carries the retraction.
+        await insertMany(tx, mode, 'evidence (id, position, claim_id, is_report, data, recorded_at, retracted_at, retraction_reason)', this.evidenceRows);
+        await updateMany(
+          tx,
+          mode,
+          `${update} evidence SET retracted_at = v.column2, retraction_reason = v.column3`,
+          'evidence.id = v.column1',
+          [...this.evidenceUpdates].map(([id, u]) => [id, u.at, u.reason]),
+        );
+      },
+      async () => {
+        await detach(all.filter((a) => a.before !== null).map((a) => [a.claimId, a.evidenceId, a.before!]));
+        await insertMany(tx, mode, 'attachments (claim_id, evidence_id, stance, attached_by, attached_at, attached_position)', this.attachmentRows, ' ON CONFLICT (claim_id, evidence_id) DO NOTHING');
+        await detach(all.filter((a) => a.after !== null).map((a) => [a.claimId, a.evidenceId, a.after!]));
+      },
+    ];
+    if (!mode.literals) {
+      for (const table of tables) await table();
+      return;
+    }
+    // Every statement settles before this returns (a failure must not leave some still running).
+    const settled = await Promise.allSettled(tables.map((table) => table()));
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 }
 
 interface WriteMode {
   insert: string;
   update: string;
+  /** The rebuild's mode: literals in the SQL, and the tables' statements sent together. */
   literals: boolean;
 }
 
