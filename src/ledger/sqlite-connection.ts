@@ -6,7 +6,6 @@ import type { WriterConnection } from './writer-connection';
 export const BUSY_TIMEOUT_MS = 10_000;
 /** How long one try for the write lock waits inside SQLite (its busy handler sleeps 1 ms, then 1 ms). */
 const LOCK_POLL_MS = 2;
-const BEGIN_POLLING = `PRAGMA busy_timeout = ${LOCK_POLL_MS}; BEGIN IMMEDIATE; PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`;
 
 /**
  * `sqlite3.verbose()` wraps every Database and Statement method of the whole process in a
@@ -55,6 +54,10 @@ export class SqliteConnection implements WriterConnection {
     await conn.exec(
       `PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS};`,
     );
+    // From here on the connection only writes inside BEGIN IMMEDIATE … COMMIT: once the lock is
+    // held nothing waits (WAL readers never block a writer), so SQLite's busy handler only ever
+    // runs for BEGIN, which beginWrite polls itself.
+    db.configure('busyTimeout', LOCK_POLL_MS);
     return conn;
   }
 
@@ -64,22 +67,18 @@ export class SqliteConnection implements WriterConnection {
    * While another process holds the lock, SQLite's own busy handler would sleep 1, 2, 5, 10, 15,
    * 20, 25, … up to 100 ms between tries, so a waiter soon sleeps far longer than the lock is held
    * (a few ms) and loses every race to processes that happen to try at the right moment. Here the
-   * lock is asked for with a busy timeout of LOCK_POLL_MS (SQLite sleeps 1 ms between its tries)
-   * and asked again at once, until BUSY_TIMEOUT_MS has passed: a waiter notices a free lock within
-   * about a millisecond. Once held, the connection's busy timeout is BUSY_TIMEOUT_MS again (one
-   * statement: no extra round trip).
+   * lock is asked for with the connection's busy timeout of LOCK_POLL_MS (SQLite sleeps 1 ms
+   * between its tries) and asked again at once, until BUSY_TIMEOUT_MS has passed: a waiter
+   * notices a free lock within about a millisecond.
    */
   async beginWrite(): Promise<void> {
     const deadline = Date.now() + BUSY_TIMEOUT_MS;
     for (;;) {
       try {
-        await this.exec(BEGIN_POLLING);
+        await this.exec('BEGIN IMMEDIATE');
         return;
       } catch (err) {
-        if (!isSqliteBusy(err) || Date.now() >= deadline) {
-          await this.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`).catch(() => undefined);
-          throw err;
-        }
+        if (!isSqliteBusy(err) || Date.now() >= deadline) throw err;
       }
     }
   }
