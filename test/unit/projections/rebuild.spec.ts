@@ -38,9 +38,12 @@ const ORDER: Record<(typeof TABLES)[number], string> = {
   attachments: 'claim_id, evidence_id',
 };
 
-async function openSqlite(): Promise<Db> {
-  const temp = tempDbPath('claim-ledger-rebuild-');
-  const config = { databasePath: temp.dbPath, databaseUrl: null, databaseSchema: null };
+/** A migrated database with its event store; SQLite in a temp file, or PostgreSQL in a fresh schema. */
+async function openDb(dialect: Db['dialect']): Promise<Db> {
+  const temp = dialect === 'sqlite' ? tempDbPath('claim-ledger-rebuild-') : null;
+  const config = temp
+    ? { databasePath: temp.dbPath, databaseUrl: null, databaseSchema: null }
+    : { databasePath: '', databaseUrl: TEST_PG_URL, databaseSchema: uniqueSchema('rebuild') };
   const ds = createDataSourceFor(config);
   await ds.initialize();
   await migrate(ds);
@@ -48,32 +51,18 @@ async function openSqlite(): Promise<Db> {
   return {
     ds,
     store,
-    dialect: 'sqlite',
+    dialect,
     async close() {
       await store.close();
       await ds.destroy();
-      temp.cleanup();
+      if (temp) temp.cleanup();
+      else await dropSchema(config.databaseSchema!);
     },
   };
 }
 
-async function openPostgres(): Promise<Db> {
-  const config = { databasePath: '', databaseUrl: TEST_PG_URL, databaseSchema: uniqueSchema('rebuild') };
-  const ds = createDataSourceFor(config);
-  await ds.initialize();
-  await migrate(ds);
-  const store = await EventStore.openFor(config);
-  return {
-    ds,
-    store,
-    dialect: 'postgres',
-    async close() {
-      await store.close();
-      await ds.destroy();
-      await dropSchema(config.databaseSchema);
-    },
-  };
-}
+const openSqlite = () => openDb('sqlite');
+const openPostgres = () => openDb('postgres');
 
 /** Appends the events to `events` as they are (positions and versions counted here). */
 async function writeLog(db: Db, events: Raw[]): Promise<void> {
