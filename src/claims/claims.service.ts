@@ -20,21 +20,6 @@ export interface RecordClaimAnswer {
   position: number;
 }
 
-export interface ClaimListItem {
-  id: string;
-  kind: string;
-  statement: string;
-  speaker: { name: string; affiliation?: string };
-  madeAt: string;
-  source: unknown;
-  topics: string[];
-  status: string;
-  version: number;
-  position: number;
-  recordedAt: string;
-  updatedAt: string;
-}
-
 @Injectable()
 export class ClaimsService {
   constructor(
@@ -114,11 +99,6 @@ export class ClaimsService {
     const page = rows.slice(0, limit);
     const nextCursor = rows.length > limit ? encodeCursor(page[page.length - 1].position) : null;
     return `{"items":[${page.map(listItemJson).join(',')}],"nextCursor":${JSON.stringify(nextCursor)}}`;
-  }
-
-  /** listJson, parsed. */
-  async list(q: ListClaimsQueryDto): Promise<{ items: ClaimListItem[]; nextCursor: string | null }> {
-    return JSON.parse(await this.listJson(q));
   }
 }
 
