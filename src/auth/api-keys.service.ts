@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/comm
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { NotFoundError } from '../common/errors';
+import { NotFoundError } from '../domain/errors';
 import { EventStore } from '../ledger/event-store';
 import type { Principal, Role } from './roles';
 import type { SqlExecutor } from '../ledger/sql-executor';

@@ -5,9 +5,9 @@ import { Controller, Get, Inject, Param, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { ReadAccess } from '../auth/roles';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { NotFoundError, NotRatedError } from '../common/errors';
+import { NotFoundError, NotRatedError } from '../domain/errors';
 import { assertUuid } from '../common/validation';
-import { claimStreamId, type ClaimRecordedData, type VerificationStatusChangedData } from '../ledger/event-catalogue';
+import { claimStreamId, type ClaimRecordedData, type VerificationStatusChangedData } from '../domain/events';
 import { LedgerReader } from '../ledger/ledger-reader';
 import { buildClaimReview } from './claim-review';
 

@@ -1,5 +1,5 @@
-import type { Speaker, VerificationStatus } from '../common/domain.types';
-import type { ClaimRecordedData, StoredEvent, VerificationStatusChangedData } from '../ledger/event-catalogue';
+import type { Speaker, VerificationStatus } from '../domain/types';
+import type { ClaimRecordedData, StoredEvent, VerificationStatusChangedData } from '../domain/events';
 
 /** reviewRating.ratingValue per status (bestRating 5, worstRating 1). */
 export const RATING_VALUE: Readonly<Record<Exclude<VerificationStatus, 'unverified'>, number>> = Object.freeze({

@@ -1,7 +1,7 @@
-import type { AttachedBy, Stance, VerificationStatus } from '../common/domain.types';
-import type { ClaimRecordedData, EvidenceSubmittedData, StoredEvent, VerificationStatusChangedData } from '../ledger/event-catalogue';
-import { foldEvidence } from '../evidence/evidence.decider';
-import { VERDICT_RULE, computeVerdict } from '../verification';
+import type { AttachedBy, Stance, VerificationStatus } from '../domain/types';
+import type { ClaimRecordedData, EvidenceSubmittedData, StoredEvent, VerificationStatusChangedData } from '../domain/events';
+import { foldEvidence } from '../domain/evidence.decider';
+import { VERDICT_RULE, computeVerdict } from '../domain/verdict';
 
 export interface ClaimEvidenceItem {
   evidenceId: string;

@@ -15,7 +15,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { CLAIM_KINDS, VERIFICATION_STATUSES, type ClaimKind, type Expectation, type VerificationStatus } from '../common/domain.types';
+import { CLAIM_KINDS, VERIFICATION_STATUSES, type ClaimKind, type Expectation, type VerificationStatus } from '../domain/types';
 import { LimitQueryDto, PlaceDto, SourceDto } from '../common/dto';
 import { IsIsoDateTime, IsText } from '../common/validation';
 

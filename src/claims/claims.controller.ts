@@ -10,7 +10,7 @@ import { idempotencyRecord, type IdempotentRequest } from '../common/idempotency
 import { requestMetadata } from '../common/request-context';
 import { RequestValidationError } from '../common/request-validation.error';
 import { assertUuid } from '../common/validation';
-import type { ClaimRecordedData } from '../ledger/event-catalogue';
+import type { ClaimRecordedData } from '../domain/events';
 import { ClaimViewQueryDto, CreateClaimDto, ListClaimsQueryDto } from './claim.dto';
 import { ClaimsService } from './claims.service';
 

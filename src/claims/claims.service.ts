@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { NotFoundError } from '../common/errors';
+import { NotFoundError } from '../domain/errors';
 import { RequestValidationError } from '../common/request-validation.error';
 import { EventStore } from '../ledger/event-store';
-import { claimStreamId, evidenceStreamId, type ClaimRecordedData, type EventMetadata } from '../ledger/event-catalogue';
+import { claimStreamId, evidenceStreamId, type ClaimRecordedData, type EventMetadata } from '../domain/events';
 import type { AppendResult, IdempotencyRecord, StoredResponse } from '../ledger/event-store.types';
 import { LedgerReader } from '../ledger/ledger-reader';
-import { decideClaim, foldClaim, initialClaimState } from './claim.decider';
+import { decideClaim, foldClaim, initialClaimState } from '../domain/claim.decider';
 import { buildClaimView, type ClaimView } from './claim-view';
 import type { ListClaimsQueryDto } from './claim.dto';
 import { normalizeText } from '../projections/claims.projector';

@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { DomainError } from './errors';
+import { DomainError } from '../domain/errors';
 import { problem, sendProblem, type Problem } from './problem';
 import { RequestValidationError } from './request-validation.error';
 import { IdempotencyReplay } from '../ledger/idempotency-replay.error';

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { Principal } from '../auth/roles';
-import type { Actor, EventMetadata } from '../ledger/event-catalogue';
+import type { Actor, EventMetadata } from '../domain/events';
 
 export function actorOf(principal: Principal | undefined): Actor {
   if (!principal) return { kind: 'system', name: 'anonymous' };

@@ -1,6 +1,6 @@
-import type { Stance, VerificationStatus } from '../common/domain.types';
-import type { EvidenceSubmittedData, StoredEvent, VerificationStatusChangedData } from '../ledger/event-catalogue';
-import { computeVerdict, type EvidenceFact } from '../verification';
+import type { Stance, VerificationStatus } from '../domain/types';
+import type { EvidenceSubmittedData, StoredEvent, VerificationStatusChangedData } from '../domain/events';
+import { computeVerdict, type EvidenceFact } from '../domain/verdict';
 
 export interface TimelinePoint {
   position: number;

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { EX } from '../ops/openapi/examples';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsDefined, IsIn, IsInt, IsObject, IsOptional, Max, Min, ValidateNested } from 'class-validator';
-import { RELIABILITIES, STANCES, type Credibility, type Reliability, type Stance } from '../common/domain.types';
+import { RELIABILITIES, STANCES, type Credibility, type Reliability, type Stance } from '../domain/types';
 import { PlaceDto, SourceDto } from '../common/dto';
 import { IsIsoDateTime, IsText } from '../common/validation';
 

@@ -2,13 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { defined } from '../common/dto';
-import { ConcurrencyError, NotFoundError } from '../common/errors';
+import { ConcurrencyError, NotFoundError } from '../domain/errors';
 import { RequestValidationError } from '../common/request-validation.error';
 import { EventStore } from '../ledger/event-store';
-import { claimStreamId, evidenceStreamId, type EventMetadata, type EvidenceSubmittedData } from '../ledger/event-catalogue';
+import { claimStreamId, evidenceStreamId, type EventMetadata, type EvidenceSubmittedData } from '../domain/events';
 import type { AppendGuard, AppendResult, IdempotencyRecord, StoredResponse, StreamPrecondition } from '../ledger/event-store.types';
 import { LedgerReader } from '../ledger/ledger-reader';
-import { decideEvidence, foldEvidence, initialEvidenceState } from './evidence.decider';
+import { decideEvidence, foldEvidence, initialEvidenceState } from '../domain/evidence.decider';
 import type { EvidenceDto, ReportDto } from './evidence.dto';
 
 /** observedAt may run a little ahead of our clock (a reporter's), but not more than this. */

@@ -6,7 +6,7 @@ import { ApiKeysService } from '../auth/api-keys.service';
 import { RateLimiter, tooManyRequests } from '../auth/rate-limit';
 import { Public } from '../auth/roles';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { UnavailableError } from '../common/errors';
+import { UnavailableError } from '../domain/errors';
 import { RequestValidationError } from '../common/request-validation.error';
 import { LogTail } from './log-tail';
 import { SseClient } from './sse-client';

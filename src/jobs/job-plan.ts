@@ -1,4 +1,4 @@
-import type { StoredEvent } from '../ledger/event-catalogue';
+import type { StoredEvent } from '../domain/events';
 
 /** BullMQ queue names (README lists them): one per kind of verification work. */
 export const QueueNames = {

@@ -1,9 +1,9 @@
 import { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import type { AttachedBy, Scope, Stance } from '../common/domain.types';
-import { ConcurrencyError } from '../common/errors';
-import { decideClaim, foldClaim, type ClaimCommand } from '../claims/claim.decider';
-import { foldEvidence } from '../evidence/evidence.decider';
+import type { AttachedBy, Scope, Stance } from '../domain/types';
+import { ConcurrencyError } from '../domain/errors';
+import { decideClaim, foldClaim, type ClaimCommand } from '../domain/claim.decider';
+import { foldEvidence } from '../domain/evidence.decider';
 import type { EventStore } from '../ledger/event-store';
 import {
   claimStreamId,
@@ -12,9 +12,10 @@ import {
   type EvidenceSubmittedData,
   type MatchRule,
   type StoredEvent,
-} from '../ledger/event-catalogue';
+} from '../domain/events';
 import type { LedgerReader } from '../ledger/ledger-reader';
-import { matchReportToScope, stanceForExpectation, type EvidenceFact } from '../verification';
+import { matchReportToScope, stanceForExpectation } from '../domain/matching';
+import type { EvidenceFact } from '../domain/verdict';
 import { QueueNames, type JobData, type QueueName } from './job-plan';
 
 export interface JobOutcome {

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { canonicalize } from './canonical-json';
-import type { NewEvent, StoredEvent } from './event-catalogue';
+import type { NewEvent, StoredEvent } from '../domain/events';
 import type { AppendRequest, AppendResult, InlineProjector } from './event-store.types';
 import { GENESIS_HASH, eventHash, type HashInput } from './hash-chain';
 import { assertKeyUnused, saveResponse, saveResponses, type SavedResponse } from '../common/idempotency';
@@ -8,7 +8,7 @@ import type { SqlExecutor } from './sql-executor';
 import { SqliteConnection } from './sqlite-connection';
 import { PgConnection } from './pg-connection';
 import type { WriterConnection } from './writer-connection';
-import { ConcurrencyError, InvalidCommandError, UnavailableError } from '../common/errors';
+import { ConcurrencyError, InvalidCommandError, UnavailableError } from '../domain/errors';
 import { CanonicalJsonError } from './canonical-json';
 
 type Clock = () => Date;

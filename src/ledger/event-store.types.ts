@@ -1,4 +1,4 @@
-import type { EventMetadata, NewEvent, StoredEvent } from './event-catalogue';
+import type { EventMetadata, NewEvent, StoredEvent } from '../domain/events';
 import type { SqlExecutor } from './sql-executor';
 
 /** A number is the exact version the stream must be at (0: the stream must not exist yet). */

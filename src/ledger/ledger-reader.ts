@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import type { StoredEvent } from './event-catalogue';
+import type { StoredEvent } from '../domain/events';
 
 export interface EventRow {
   position: number;

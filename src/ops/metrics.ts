@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { VERIFICATION_STATUSES } from '../common/domain.types';
-import { EVENT_TYPES } from '../ledger/event-catalogue';
+import { VERIFICATION_STATUSES } from '../domain/types';
+import { EVENT_TYPES } from '../domain/events';
 import { QUEUE_NAMES } from '../jobs/job-plan';
 
 /** Where the gauges computed at scrape time read from (bound once the app's providers exist). */

@@ -1,4 +1,4 @@
-import type { ClaimRecordedData, EvidenceSubmittedData, StoredEvent } from '../ledger/event-catalogue';
+import type { ClaimRecordedData, EvidenceSubmittedData, StoredEvent } from '../domain/events';
 import type { InlineProjector } from '../ledger/event-store.types';
 import type { SqlExecutor } from '../ledger/sql-executor';
 import type { ReplayBatch, ReplayEvent, ReplayingProjector } from './replay-batch';

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { EventStore } from '../ledger/event-store';
-import type { EventMetadata, StoredEvent } from '../ledger/event-catalogue';
+import type { EventMetadata, StoredEvent } from '../domain/events';
 import type { InlineProjector } from '../ledger/event-store.types';
 import type { SqlExecutor } from '../ledger/sql-executor';
 import { EVENT_COLUMNS, type EventRow } from '../ledger/ledger-reader';

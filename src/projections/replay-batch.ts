@@ -1,4 +1,4 @@
-import type { StoredEvent } from '../ledger/event-catalogue';
+import type { StoredEvent } from '../domain/events';
 import type { InlineProjector } from '../ledger/event-store.types';
 import type { SqlExecutor } from '../ledger/sql-executor';
 

@@ -1,4 +1,4 @@
-import type { StoredEvent } from '../../src/ledger/event-catalogue';
+import type { StoredEvent } from '../../src/domain/events';
 import { Client, expectStatus, seen } from './support/client';
 import { attachmentCounts, allClaims, checkVerdict, feed, pool, settle, until, verify } from './support/ledger';
 import { idOf, markerIn, markerOf, runWriters, type Write } from './support/load';

@@ -1,6 +1,6 @@
-import type { Scope } from '../../src/common/domain.types';
-import type { EvidenceSubmittedData, StoredEvent } from '../../src/ledger/event-catalogue';
-import { matchReportToScope } from '../../src/verification';
+import type { Scope } from '../../src/domain/types';
+import type { EvidenceSubmittedData, StoredEvent } from '../../src/domain/events';
+import { matchReportToScope } from '../../src/domain/matching';
 import { crimeaClaimBody, evidenceBody, pledgeBody, reportBody } from '../support/app';
 import { uniquePrefix } from '../support/redis';
 import { Client, expectStatus, seen } from './support/client';

@@ -1,5 +1,5 @@
 import type { Job } from 'bullmq';
-import type { StoredEvent } from '../../src/ledger/event-catalogue';
+import type { StoredEvent } from '../../src/domain/events';
 import type { QueueName } from '../../src/jobs/job-plan';
 import { crimeaClaimBody, evidenceBody, pledgeBody, reportBody } from '../support/app';
 import { uniquePrefix } from '../support/redis';

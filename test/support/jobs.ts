@@ -10,8 +10,8 @@ import type { JobSink } from '../../src/jobs/job-sink';
 import { BullMqJobSink } from '../../src/jobs/bullmq';
 import { QUEUE_NAMES, type QueueName } from '../../src/jobs/job-plan';
 import { LogDispatcher } from '../../src/jobs/log-dispatcher';
-import type { StoredEvent } from '../../src/ledger/event-catalogue';
-import { computeVerdict, type EvidenceFact, type Verdict } from '../../src/verification';
+import type { StoredEvent } from '../../src/domain/events';
+import { computeVerdict, type EvidenceFact, type Verdict } from '../../src/domain/verdict';
 import { bearer, bootApp, type BootOptions, type TestApp } from './app';
 import { TEST_REDIS_URL, deleteKeysWithPrefix, uniquePrefix } from './redis';
 

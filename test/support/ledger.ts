@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import type { DataSource } from 'typeorm';
 import { createDataSource, migrate } from '../../src/database/data-source';
-import type { EventMetadata } from '../../src/ledger/event-catalogue';
+import type { EventMetadata } from '../../src/domain/events';
 import { EventStore } from '../../src/ledger/event-store';
 import { LedgerReader } from '../../src/ledger/ledger-reader';
 import { tempDbPath } from './temp';

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { CLAIM_KINDS, RELIABILITIES, STANCES, VERIFICATION_STATUSES } from '../../common/domain.types';
-import { EVENT_TYPES } from '../../ledger/event-catalogue';
+import { CLAIM_KINDS, RELIABILITIES, STANCES, VERIFICATION_STATUSES } from '../../domain/types';
+import { EVENT_TYPES } from '../../domain/events';
 import { ROLES } from '../../auth/roles';
 import { EX, METADATA_EXAMPLE, PLEDGE_EXAMPLE, SEED_PUBLISHER, SEED_URL, SOURCE_EXAMPLE } from './examples';
 

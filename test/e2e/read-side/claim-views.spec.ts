@@ -4,7 +4,7 @@
  */
 import request from 'supertest';
 import { buildClaimReview, RATING_VALUE } from '../../../src/claim-review/claim-review';
-import type { StoredEvent } from '../../../src/ledger/event-catalogue';
+import type { StoredEvent } from '../../../src/domain/events';
 import { bearer, bootApp, createKey, crimeaClaimBody, evidenceBody, pledgeBody, reportBody, type TestApp } from '../../support/app';
 import { waitFor } from './helpers';
 

@@ -1,6 +1,6 @@
 import type { Job } from 'bullmq';
 import { QueueNames, planJobs } from '../../../src/jobs/job-plan';
-import { computeVerdict, type EvidenceFact } from '../../../src/verification';
+import { computeVerdict, type EvidenceFact } from '../../../src/domain/verdict';
 import { crimeaClaimBody, evidenceBody, tempDbPath } from '../../support/app';
 import {
   PrefixLedger,

@@ -1,8 +1,8 @@
 import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
 import { QUEUE_NAMES, planJobs, type QueueName } from '../../../src/jobs/job-plan';
-import type { StoredEvent } from '../../../src/ledger/event-catalogue';
-import { computeVerdict, type Verdict } from '../../../src/verification';
+import type { StoredEvent } from '../../../src/domain/events';
+import { computeVerdict, type Verdict } from '../../../src/domain/verdict';
 import { replayVerdicts, sleep, type EvidenceViewBody } from '../../support/jobs';
 import { expectStatus, type Client } from './client';
 

@@ -1,5 +1,5 @@
 import { planJobs, QUEUE_NAMES, QueueNames } from '../../../src/jobs/job-plan';
-import type { EventType, StoredEvent } from '../../../src/ledger/event-catalogue';
+import type { EventType, StoredEvent } from '../../../src/domain/events';
 
 const CLAIM = '0b9c3a52-6d0e-4c55-9d1e-2f4d8c1a7e01';
 const EVIDENCE = 'e7f1d6c2-1a3b-4c5d-8e9f-0a1b2c3d4e5f';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
-import { ConcurrencyError, InvalidCommandError } from '../../../src/common/errors';
+import { ConcurrencyError, InvalidCommandError } from '../../../src/domain/errors';
 import { verifyChain } from '../../../src/ledger/chain-verifier';
-import type { NewEvent, StoredEvent } from '../../../src/ledger/event-catalogue';
+import type { NewEvent, StoredEvent } from '../../../src/domain/events';
 import { EventStore } from '../../../src/ledger/event-store';
 import type { AppendRequest, AppendResult, InlineProjector } from '../../../src/ledger/event-store.types';
 import { GENESIS_HASH, eventHash } from '../../../src/ledger/hash-chain';

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import type { DataSource } from 'typeorm';
 import { createDataSourceFor, migrate } from '../../../src/database/data-source';
-import type { StoredEvent } from '../../../src/ledger/event-catalogue';
+import type { StoredEvent } from '../../../src/domain/events';
 import { EventStore } from '../../../src/ledger/event-store';
 import type { InlineProjector } from '../../../src/ledger/event-store.types';
 import { LedgerReader } from '../../../src/ledger/ledger-reader';

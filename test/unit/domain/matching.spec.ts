@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { EvidencePlace, Scope, ScopePlace } from '../../../src/common/domain.types';
+import type { EvidencePlace, Scope, ScopePlace } from '../../../src/domain/types';
 import {
   DEFAULT_RADIUS_KM,
   EARTH_RADIUS_KM,
@@ -7,7 +7,7 @@ import {
   matchReportToScope,
   stanceForExpectation,
   type ReportFacts,
-} from '../../../src/verification';
+} from '../../../src/domain/matching';
 
 const KYIV = { lat: 50.4501, lon: 30.5234 };
 const BROVARY = { lat: 50.511, lon: 30.7909 }; // ~20.1 km from Kyiv

@@ -9,7 +9,7 @@ import type {
   SourceRef,
   Stance,
   VerificationStatus,
-} from '../common/domain.types';
+} from './types';
 
 export const VERDICT_RULE = 'verdict-v1' as const;
 

@@ -1,7 +1,7 @@
-import type { AttachedBy, Stance, VerificationStatus } from '../common/domain.types';
-import { ConflictError, InvalidCommandError, NotFoundError } from '../common/errors';
-import type { ClaimRecordedData, MatchRule, NewEvent, StoredEvent } from '../ledger/event-catalogue';
-import { computeVerdict, type EvidenceFact } from '../verification';
+import type { AttachedBy, Stance, VerificationStatus } from './types';
+import { ConflictError, InvalidCommandError, NotFoundError } from './errors';
+import type { ClaimRecordedData, MatchRule, NewEvent, StoredEvent } from './events';
+import { VERDICT_RULE, computeVerdict, type EvidenceFact } from './verdict';
 
 /** The Claim aggregate (stream `claim-<id>`): a pure decider, with clock and ids passed in. */
 export interface Attachment {
@@ -9,6 +9,35 @@ export interface Attachment {
   attachedBy: AttachedBy;
 }
 
+/** Where an event sits in the log; absent while a decider's events are not stored yet. */
+export interface Placement {
+  position: number;
+  recordedAt: string;
+}
+
+/** One piece ever attached to the claim, in order of attachment (for the view and the timeline). */
+export interface AttachmentRecord extends Attachment {
+  evidenceId: string;
+  rule?: MatchRule;
+  /** Still attached (false once detached). */
+  attached: boolean;
+  /** Where the EvidenceAttached event sits; null for events not stored yet. */
+  placed: Placement | null;
+}
+
+/** The numbers behind the last recorded status (verdict-v1 output as the log holds it). */
+export interface RecordedVerdict {
+  support: number;
+  contradict: number;
+  basis: string[];
+  rule: string;
+}
+
+/**
+ * A claim's stream, folded once: what the decider needs (exists, attached, seen, status) and
+ * what the claim view and the timeline show (the pieces in order, the recorded verdict, the
+ * status history and where the stream starts and ends). One fold serves all three.
+ */
 export interface ClaimState {
   exists: boolean;
   claim: ClaimRecordedData | null;
@@ -17,9 +46,29 @@ export interface ClaimState {
   /** Every evidence id that was ever attached: a detached piece is never attached again. */
   seen: Record<string, true>;
   status: VerificationStatus;
+  /** The last VerificationStatusChanged's numbers (zeros before any). */
+  verdict: RecordedVerdict;
+  /** Every attachment, in the order the pieces were first attached. */
+  attachments: AttachmentRecord[];
+  /** The status after ClaimRecorded and after each change; entries of stored events only. */
+  statusHistory: Array<{ status: VerificationStatus } & Placement>;
+  /** The stream's first and last stored events (null while nothing is stored). */
+  first: Placement | null;
+  last: (Placement & { streamVersion: number; hash: string }) | null;
 }
 
-export const initialClaimState: ClaimState = { exists: false, claim: null, attached: {}, seen: {}, status: 'unverified' };
+export const initialClaimState: ClaimState = {
+  exists: false,
+  claim: null,
+  attached: {},
+  seen: {},
+  status: 'unverified',
+  verdict: { support: 0, contradict: 0, basis: [], rule: VERDICT_RULE },
+  attachments: [],
+  statusHistory: [],
+  first: null,
+  last: null,
+};
 
 export type ClaimCommand =
   | { type: 'RecordClaim'; claim: ClaimRecordedData }
@@ -103,26 +152,45 @@ function statusChange(state: ClaimState, attached: Record<string, Attachment>, f
 }
 
 export function evolveClaim(state: ClaimState, event: NewEvent | StoredEvent): ClaimState {
+  const placed: Placement | null = 'position' in event ? { position: event.position, recordedAt: event.recordedAt } : null;
+  const next = placed && 'hash' in event ? { ...state, last: { ...placed, streamVersion: event.streamVersion, hash: event.hash } } : state;
   switch (event.type) {
     case 'ClaimRecorded':
-      return { ...state, exists: true, claim: event.data as ClaimRecordedData };
-    case 'EvidenceAttached': {
-      const d = event.data as { evidenceId: string; stance: Stance; attachedBy: AttachedBy };
       return {
-        ...state,
-        attached: { ...state.attached, [d.evidenceId]: { stance: d.stance, attachedBy: d.attachedBy } },
-        seen: { ...state.seen, [d.evidenceId]: true },
+        ...next,
+        exists: true,
+        claim: event.data,
+        first: placed,
+        statusHistory: placed ? [{ status: 'unverified', ...placed }] : [],
+      };
+    case 'EvidenceAttached': {
+      const { evidenceId, stance, attachedBy, rule } = event.data;
+      const record: AttachmentRecord = { evidenceId, stance, attachedBy, ...(rule ? { rule } : {}), attached: true, placed };
+      return {
+        ...next,
+        attached: { ...state.attached, [evidenceId]: { stance, attachedBy } },
+        seen: { ...state.seen, [evidenceId]: true },
+        attachments: [...state.attachments, record],
       };
     }
     case 'EvidenceDetached': {
+      const { evidenceId } = event.data;
       const attached = { ...state.attached };
-      delete attached[(event.data as { evidenceId: string }).evidenceId];
-      return { ...state, attached };
+      delete attached[evidenceId];
+      const attachments = state.attachments.map((a) => (a.evidenceId === evidenceId ? { ...a, attached: false } : a));
+      return { ...next, attached, attachments };
     }
-    case 'VerificationStatusChanged':
-      return { ...state, status: (event.data as { to: VerificationStatus }).to };
+    case 'VerificationStatusChanged': {
+      const { to, support, contradict, basis, rule } = event.data;
+      return {
+        ...next,
+        status: to,
+        verdict: { support, contradict, basis, rule },
+        statusHistory: placed ? [...state.statusHistory, { status: to, ...placed }] : state.statusHistory,
+      };
+    }
     default:
-      return state;
+      return next;
   }
 }
 

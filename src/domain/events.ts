@@ -9,7 +9,7 @@ import type {
   Speaker,
   Stance,
   VerificationStatus,
-} from '../common/domain.types';
+} from './types';
 
 /**
  * The event catalogue: every event type the ledger can hold, as string literals.
@@ -107,18 +107,30 @@ export interface EventMetadata {
   causationId: string | null;
 }
 
-/** An event as stored and as the feeds return it. */
-export interface StoredEvent<E extends NewEvent = NewEvent> {
+/** What the ledger adds to an event when it gives it a place in the log. */
+export interface Envelope {
   position: number;
   streamId: string;
   streamVersion: number;
-  type: E['type'];
-  data: E['data'];
   metadata: EventMetadata;
   recordedAt: string;
   prevHash: string;
   hash: string;
 }
 
+/** One stored event of type T. */
+export type StoredEventOf<T extends EventType> = Envelope & { type: T; data: EventDataByType[T] };
+
+/**
+ * An event as stored and as the feeds return it. A union over the types, so checking `type`
+ * narrows `data` (`e.type === 'ClaimRecorded'` makes `e.data` a ClaimRecordedData).
+ */
+export type StoredEvent = { [T in EventType]: StoredEventOf<T> }[EventType];
+
+/** Data of one event type, by name. */
+export type DataOf<T extends EventType> = EventDataByType[T];
+
 export const claimStreamId = (claimId: string): string => `claim-${claimId}`;
 export const evidenceStreamId = (evidenceId: string): string => `evidence-${evidenceId}`;
+/** The aggregate id inside a stream id (`claim-<id>`, `evidence-<id>`). */
+export const idFromStream = (streamId: string): string => streamId.slice(streamId.indexOf('-') + 1);

@@ -1,5 +1,5 @@
-import { ConflictError, InvalidCommandError, NotFoundError } from '../../../src/common/errors';
-import type { Scope, Stance } from '../../../src/common/domain.types';
+import { ConflictError, InvalidCommandError, NotFoundError } from '../../../src/domain/errors';
+import type { Scope, Stance } from '../../../src/domain/types';
 import {
   decideClaim,
   evolveClaim,
@@ -7,9 +7,9 @@ import {
   initialClaimState,
   type ClaimCommand,
   type ClaimState,
-} from '../../../src/claims/claim.decider';
-import type { ClaimRecordedData, MatchRule, NewEvent } from '../../../src/ledger/event-catalogue';
-import type { EvidenceFact } from '../../../src/verification';
+} from '../../../src/domain/claim.decider';
+import type { ClaimRecordedData, MatchRule, NewEvent } from '../../../src/domain/events';
+import type { EvidenceFact } from '../../../src/domain/verdict';
 import { scenario } from '../../support/decider';
 
 const claims = scenario<ClaimCommand, ClaimState, NewEvent>({

@@ -5,8 +5,8 @@ import type {
   SourceRef,
   Stance,
   VerificationStatus,
-} from '../../../src/common/domain.types';
-import { VERIFICATION_STATUSES } from '../../../src/common/domain.types';
+} from '../../../src/domain/types';
+import { VERIFICATION_STATUSES } from '../../../src/domain/types';
 import {
   CREDIBILITY_WEIGHT,
   RELIABILITY_WEIGHT,
@@ -15,7 +15,7 @@ import {
   evidenceWeight,
   publisherOf,
   type EvidenceFact,
-} from '../../../src/verification';
+} from '../../../src/domain/verdict';
 
 /** `code` is reliability+credibility, e.g. 'B2'; `who` a publisher name or, if it has ://, a URL. */
 function fact(evidenceId: string, stance: Stance, code: string, who: string): EvidenceFact {

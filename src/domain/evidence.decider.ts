@@ -1,5 +1,5 @@
-import { ConflictError, NotFoundError } from '../common/errors';
-import type { EvidenceSubmittedData, NewEvent, StoredEvent } from '../ledger/event-catalogue';
+import { ConflictError, NotFoundError } from './errors';
+import type { EvidenceSubmittedData, NewEvent, StoredEvent } from './events';
 
 /** The Evidence aggregate (stream `evidence-<id>`): submitted once, retracted at most once. */
 export interface EvidenceState {
@@ -30,12 +30,12 @@ export function decideEvidence(command: EvidenceCommand, state: EvidenceState): 
 export function evolveEvidence(state: EvidenceState, event: NewEvent | StoredEvent): EvidenceState {
   switch (event.type) {
     case 'EvidenceSubmitted':
-      return { ...state, exists: true, evidence: event.data as EvidenceSubmittedData };
+      return { ...state, exists: true, evidence: event.data };
     case 'EvidenceRetracted':
       return {
         ...state,
         retracted: true,
-        retraction: { reason: (event.data as { reason: string }).reason, at: 'recordedAt' in event ? event.recordedAt : null },
+        retraction: { reason: event.data.reason, at: 'recordedAt' in event ? event.recordedAt : null },
       };
     default:
       return state;

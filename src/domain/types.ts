@@ -60,3 +60,14 @@ export const VERIFICATION_STATUSES: readonly VerificationStatus[] = [
 ];
 
 export type AttachedBy = 'checker' | 'matcher';
+
+/** API key roles: admin ⊃ checker ⊃ viewer. */
+export type Role = 'admin' | 'checker' | 'viewer';
+export const ROLES: readonly Role[] = ['admin', 'checker', 'viewer'];
+
+/** Who sent a request: the API key's id, name and role (never the key itself). */
+export interface Principal {
+  id: string;
+  name: string;
+  role: Role;
+}

@@ -1,4 +1,4 @@
-import { ConflictError, NotFoundError } from '../../../src/common/errors';
+import { ConflictError, NotFoundError } from '../../../src/domain/errors';
 import {
   decideEvidence,
   evolveEvidence,
@@ -6,8 +6,8 @@ import {
   initialEvidenceState,
   type EvidenceCommand,
   type EvidenceState,
-} from '../../../src/evidence/evidence.decider';
-import type { EvidenceSubmittedData, NewEvent, StoredEvent } from '../../../src/ledger/event-catalogue';
+} from '../../../src/domain/evidence.decider';
+import type { EvidenceSubmittedData, NewEvent, StoredEvent } from '../../../src/domain/events';
 import { scenario } from '../../support/decider';
 
 const evidence = scenario<EvidenceCommand, EvidenceState, NewEvent>({

@@ -2,7 +2,7 @@
  * Matching reports (evidence without a stance) to pledge scopes, per VERDICT.md
  * "Matching reports to pledges". Pure: no clock, no I/O.
  */
-import type { EvidencePlace, Expectation, Scope, ScopePlace, Stance } from '../common/domain.types';
+import type { EvidencePlace, Expectation, Scope, ScopePlace, Stance } from './types';
 
 /** Mean earth radius (IUGG), km. */
 export const EARTH_RADIUS_KM = 6371.0088;

@@ -1,2 +1,0 @@
-export * from './verdict';
-export * from './matching';
