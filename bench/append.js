@@ -64,8 +64,8 @@ async function runStore(dbPath) {
   const { EventStore } = dist('ledger/event-store');
   const store = await EventStore.open(dbPath);
   if (opt.projector) {
-    const { ReadModelProjector } = dist('projections/claims.projector');
-    store.registerProjector(new ReadModelProjector());
+    const { readModelProjectors } = dist('projections');
+    for (const projector of readModelProjectors()) store.registerProjector(projector);
   }
   const pool = payloadPool(42);
   const prefill = Number(opt.prefill);

@@ -5,9 +5,9 @@ import type { Socket } from 'node:net';
 import type { AppConfig } from './config/app-config';
 import { AppModule } from './app.module';
 import type { FastifyReply } from 'fastify';
-import { ProblemFilter } from './common/problem.filter';
-import { problem, sendProblem } from './common/problem';
-import { createValidationPipe } from './common/validation';
+import { ProblemFilter } from './common/http/problem.filter';
+import { problem, sendProblem } from './common/http/problem';
+import { createValidationPipe } from './common/http/validation';
 import { OpsModule, createOpsRuntime, installHttpOps, type OpsRuntime } from './ops/ops.module';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -58,7 +58,7 @@ export async function createApp(config: AppConfig, ops: OpsRuntime = createOpsRu
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
   });
-  const app = await NestFactory.create<NestFastifyApplication>(OpsModule.root(AppModule.register(config), ops, { http: true }), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(OpsModule.root(AppModule.register(config, ops), ops, { http: true }), adapter, {
     logger: ops.nestLogger,
     // A failed start (e.g. a schema newer than this build) rejects here instead of exiting the process.
     abortOnError: false,

@@ -10,13 +10,27 @@ import { JobsModule } from './jobs/jobs.module';
 import { FeedModule } from './feed/feed.module';
 import { ClaimReviewModule } from './claim-review/claim-review.module';
 import { DashboardModule } from './dashboard/dashboard.module';
+import { JobRunnerModule } from './job-runner.module';
+import type { OpsRuntime } from './ops/ops.module';
 
 @Module({})
 export class AppModule {
-  static register(config: AppConfig): DynamicModule {
+  static register(config: AppConfig, ops: Pick<OpsRuntime, 'logger' | 'metrics'>): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.register(config), LedgerModule, ProjectionsModule, AuthModule, ClaimsModule, EvidenceModule, JobsModule, FeedModule, ClaimReviewModule, DashboardModule],
+      imports: [
+        ConfigModule.register(config),
+        LedgerModule,
+        ProjectionsModule,
+        AuthModule,
+        ClaimsModule,
+        EvidenceModule,
+        JobRunnerModule.register(ops),
+        JobsModule,
+        FeedModule,
+        ClaimReviewModule,
+        DashboardModule,
+      ],
     };
   }
 }

@@ -12,7 +12,10 @@ async function main(): Promise<void> {
     throw err;
   });
   await app.listen(config.port, config.host);
-  installGracefulShutdown(app, ops.logger, { closeHttp: () => closeHttpGracefully(app.getHttpAdapter().getInstance()) });
+  installGracefulShutdown(app, ops.logger, {
+    timeoutMs: config.shutdownTimeoutMs,
+    closeHttp: () => closeHttpGracefully(app.getHttpAdapter().getInstance(), config.shutdownHttpGraceMs),
+  });
   ops.logger.info(
     { port: config.port, host: config.host, database: config.databasePath, jobs: config.redisUrl ? 'bullmq' : 'in-process', runWorkers: config.runWorkers },
     `listening on http://${config.host}:${config.port}`,

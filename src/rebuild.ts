@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { loadConfig } from './config/app-config';
 import { createDataSourceFor, migrate } from './database/data-source';
 import { EventStore } from './ledger/event-store';
-import { ReadModelProjector } from './projections/claims.projector';
+import { readModelProjectors } from './projections';
 import { ProjectionRebuilder } from './projections/projection-rebuilder';
 
 /**
@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   try {
     await migrate(ds);
     store = await EventStore.openFor(config);
-    store.registerProjector(new ReadModelProjector());
+    for (const projector of readModelProjectors()) store.registerProjector(projector);
     const head: Array<{ n: number | string | null }> = await ds.query('SELECT MAX(position) AS n FROM events');
     const total = Number(head[0]?.n ?? 0);
     const started = Date.now();

@@ -6,14 +6,18 @@ import { ConfigModule } from './config/config.module';
 import { LedgerModule } from './ledger/ledger.module';
 import { ProjectionsModule } from './projections/projections.module';
 import { JobsModule } from './jobs/jobs.module';
-import { OpsModule, createOpsRuntime } from './ops/ops.module';
+import { JobRunnerModule } from './job-runner.module';
+import { OpsModule, createOpsRuntime, type OpsRuntime } from './ops/ops.module';
 import { installGracefulShutdown } from './ops/shutdown';
 import { startWorkerMetricsServer } from './ops/worker-metrics';
 
 @Module({})
 class WorkerModule {
-  static register(config: AppConfig): DynamicModule {
-    return { module: WorkerModule, imports: [ConfigModule.register(config), LedgerModule, ProjectionsModule, JobsModule] };
+  static register(config: AppConfig, ops: OpsRuntime): DynamicModule {
+    return {
+      module: WorkerModule,
+      imports: [ConfigModule.register(config), LedgerModule, ProjectionsModule, JobRunnerModule.register(ops), JobsModule],
+    };
   }
 }
 
@@ -22,14 +26,14 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env, { runWorkers: true });
   if (!config.redisUrl) throw new Error('npm run worker needs REDIS_URL: without Redis, jobs run inside the API process');
   const ops = createOpsRuntime(config);
-  const app = await NestFactory.createApplicationContext(OpsModule.root(WorkerModule.register(config), ops, { http: false }), {
+  const app = await NestFactory.createApplicationContext(OpsModule.root(WorkerModule.register(config, ops), ops, { http: false }), {
     logger: ops.nestLogger,
     abortOnError: false,
   });
   // METRICS_PORT: the worker's own /metrics (jobs_*, events it appended) for Prometheus.
-  const metricsPort = Number(process.env.METRICS_PORT);
-  const metricsServer = metricsPort > 0 ? await startWorkerMetricsServer(metricsPort, config.host, ops.metrics, ops.logger) : null;
+  const metricsServer = config.metricsPort ? await startWorkerMetricsServer(config.metricsPort, config.host, ops.metrics, ops.logger) : null;
   installGracefulShutdown(app, ops.logger, {
+    timeoutMs: config.shutdownTimeoutMs,
     closeHttp: async () => void (metricsServer && (await new Promise((r) => metricsServer.close(r)))),
   });
   ops.logger.info({ database: config.databasePath, queuePrefix: config.queuePrefix }, 'worker running');

@@ -1,13 +1,13 @@
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { ApiAccess, ApiIdempotent, ApiProblems, ApiWriteProblems } from '../ops/openapi/decorators';
-import { ApiKeyCreatedSchema, ApiKeyListSchema } from '../ops/openapi/schemas';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { IsIn } from 'class-validator';
-import { IsText, assertUuid } from '../common/validation';
+import { ApiAccess, ApiIdempotent, ApiProblems, ApiWriteProblems } from '../common/http/openapi';
+import { IsText, assertUuid } from '../common/http/validation';
+import { IdempotencyService } from '../ledger/http/idempotency.service';
+import type { IdempotentRequest } from '../ledger/http/idempotency.guard';
+import { ApiKeyCreatedSchema, ApiKeyListSchema } from './api-key.schema';
 import { ApiKeysService } from './api-keys.service';
 import { AdminOnly, ROLES, type Role } from './roles';
-import { IdempotencyService } from '../common/idempotency.service';
-import type { IdempotentRequest } from '../common/idempotency.guard';
 
 export class CreateApiKeyDto {
   @IsText(1, 100)
@@ -35,14 +35,13 @@ export class ApiKeysController {
   @ApiCreatedResponse({ type: ApiKeyCreatedSchema })
   @ApiIdempotent()
   @ApiWriteProblems()
-  async create(@Body() dto: CreateApiKeyDto, @Req() req: IdempotentRequest) {
+  async create(@Body() dto: CreateApiKeyDto, @Req() req: IdempotentRequest): Promise<ApiKeyCreatedSchema> {
     // The plain key is never stored, so a replay answers with the same id but key: null.
     const created = await this.keys.create(dto.name.trim(), dto.role, (tx, view) =>
-      this.idempotency.guardIn(tx, req, () => ({
-        status: 201,
-        body: { id: view.id, name: view.name, role: view.role, key: null, createdAt: view.createdAt },
-        headers: {},
-      })),
+      this.idempotency.guardIn(tx, req, () => {
+        const replayed: ApiKeyCreatedSchema = { id: view.id, name: view.name, role: view.role, key: null, createdAt: view.createdAt };
+        return { status: 201, body: replayed, headers: {} };
+      }),
     );
     return { id: created.id, name: created.name, role: created.role, key: created.key, createdAt: created.createdAt };
   }
@@ -50,7 +49,7 @@ export class ApiKeysController {
   @Get()
   @ApiOperation({ summary: 'List API keys (admin): names, roles, dates; never the keys' })
   @ApiOkResponse({ type: ApiKeyListSchema })
-  list() {
+  list(): Promise<ApiKeyListSchema> {
     return this.keys.list().then((items) => ({ items }));
   }
 

@@ -6,6 +6,7 @@ import { NotFoundError } from '../domain/errors';
 import { EventStore } from '../ledger/event-store';
 import type { Principal, Role } from './roles';
 import type { SqlExecutor } from '../ledger/sql-executor';
+import type { ApiKeyViewSchema } from './api-key.schema';
 
 const KEY_PATTERN = /^clk_([0-9a-f]{32})_([A-Za-z0-9_-]{43})$/;
 
@@ -21,13 +22,8 @@ function sameHash(a: string, b: string): boolean {
 
 export const ENV_ADMIN_ID = '00000000-0000-4000-8000-000000000000';
 
-export interface ApiKeyView {
-  id: string;
-  name: string;
-  role: Role;
-  createdAt: string;
-  revokedAt: string | null;
-}
+/** An API key as the API shows it: never the key, only what it is. */
+export type ApiKeyView = ApiKeyViewSchema;
 
 /**
  * API keys: `clk_<id>_<secret>`. Only a SHA-256 of the whole key is stored (keys are 256-bit

@@ -4,8 +4,8 @@ import { ApiKeysController } from './api-keys.controller';
 import { ApiKeysService } from './api-keys.service';
 import { AuthGuard } from './auth.guard';
 import { RATE_LIMITER_PROVIDER, RateLimitGuard, RateLimiter } from './rate-limit';
-import { IdempotencyService } from '../common/idempotency.service';
-import { IdempotencyGuard } from '../common/idempotency.guard';
+import { IdempotencyService } from '../ledger/http/idempotency.service';
+import { IdempotencyGuard } from '../ledger/http/idempotency.guard';
 
 @Global()
 @Module({

@@ -1,7 +1,9 @@
 import { SetMetadata } from '@nestjs/common';
+import type { Role } from '../domain/types';
 
-export type Role = 'admin' | 'checker' | 'viewer';
-export const ROLES: readonly Role[] = ['admin', 'checker', 'viewer'];
+// Roles and the principal are domain types; re-exported for the guards and controllers here.
+export { ROLES, type Principal, type Role } from '../domain/types';
+
 const RANK: Record<Role, number> = { viewer: 1, checker: 2, admin: 3 };
 
 /** admin ⊃ checker ⊃ viewer. */
@@ -17,9 +19,3 @@ export const Public = () => RequireAccess('public');
 export const ReadAccess = () => RequireAccess('read');
 export const CheckerOnly = () => RequireAccess('checker');
 export const AdminOnly = () => RequireAccess('admin');
-
-export interface Principal {
-  id: string;
-  name: string;
-  role: Role;
-}

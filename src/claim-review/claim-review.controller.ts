@@ -1,15 +1,18 @@
 import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
-import { ApiAccess, ApiProblems } from '../ops/openapi/decorators';
-import { ClaimReviewSchema, ProblemSchema } from '../ops/openapi/schemas';
 import { Controller, Get, Inject, Param, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
+import { ApiAccess, ApiProblems } from '../common/http/openapi';
+import { ProblemSchema } from '../common/http/schemas';
+import { assertUuid } from '../common/http/validation';
 import { ReadAccess } from '../auth/roles';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { NotFoundError, NotRatedError } from '../domain/errors';
-import { assertUuid } from '../common/validation';
-import { claimStreamId, type ClaimRecordedData, type VerificationStatusChangedData } from '../domain/events';
+import { claimStreamId, type StoredEvent, type StoredEventOf } from '../domain/events';
 import { LedgerReader } from '../ledger/ledger-reader';
 import { buildClaimReview } from './claim-review';
+import { ClaimReviewSchema } from './claim-review.schema';
+
+const isStatusChange = (e: StoredEvent): e is StoredEventOf<'VerificationStatusChanged'> => e.type === 'VerificationStatusChanged';
 
 @ApiExtraModels(ClaimReviewSchema)
 @ApiTags('claims')
@@ -35,13 +38,13 @@ export class ClaimReviewController {
     const events = await this.reader.readStream(claimStreamId(id));
     const recorded = events[0];
     if (!recorded || recorded.type !== 'ClaimRecorded') throw new NotFoundError(`no claim with id ${id}`, 'id');
-    const verdictEvent = [...events].reverse().find((e) => e.type === 'VerificationStatusChanged');
-    if (!verdictEvent || (verdictEvent.data as VerificationStatusChangedData).to === 'unverified') {
+    const verdictEvent = [...events].reverse().find(isStatusChange);
+    if (!verdictEvent || verdictEvent.data.to === 'unverified') {
       throw new NotRatedError(`claim ${id} is not yet rated: it has no attached, unretracted evidence, so there is no verdict to publish`);
     }
     const review = buildClaimReview({
       claimId: id,
-      claim: recorded.data as ClaimRecordedData,
+      claim: recorded.data,
       verdictEvent,
       orgName: this.config.orgName,
       orgUrl: this.config.orgUrl,

@@ -1,8 +1,9 @@
-import type { Speaker, VerificationStatus } from '../domain/types';
-import type { ClaimRecordedData, StoredEvent, VerificationStatusChangedData } from '../domain/events';
+import type { Speaker } from '../domain/types';
+import type { ClaimRecordedData, StoredEventOf } from '../domain/events';
+import type { ClaimReview, RatedStatus } from './claim-review.schema';
 
 /** reviewRating.ratingValue per status (bestRating 5, worstRating 1). */
-export const RATING_VALUE: Readonly<Record<Exclude<VerificationStatus, 'unverified'>, number>> = Object.freeze({
+export const RATING_VALUE: Readonly<Record<RatedStatus, number>> = Object.freeze({
   refuted: 1,
   contradicted: 2,
   disputed: 3,
@@ -13,8 +14,8 @@ export const RATING_VALUE: Readonly<Record<Exclude<VerificationStatus, 'unverifi
 export interface ClaimReviewContext {
   claimId: string;
   claim: ClaimRecordedData;
-  /** The VerificationStatusChanged event the current status rests on. */
-  verdictEvent: StoredEvent;
+  /** The VerificationStatusChanged event the current status rests on (never a change to unverified). */
+  verdictEvent: StoredEventOf<'VerificationStatusChanged'>;
   orgName: string;
   orgUrl: string;
   publicBaseUrl: string;
@@ -38,10 +39,11 @@ function compact<T extends Record<string, unknown>>(o: T): T {
  * aggregators read it, plus `claimLedger`: where in the hash-chained log the verdict is
  * recorded, so a reader can check it against GET /api/events.
  */
-export function buildClaimReview(ctx: ClaimReviewContext) {
+export function buildClaimReview(ctx: ClaimReviewContext): ClaimReview {
   const { claim, verdictEvent } = ctx;
-  const verdict = verdictEvent.data as VerificationStatusChangedData;
-  const status = verdict.to as Exclude<VerificationStatus, 'unverified'>;
+  const verdict = verdictEvent.data;
+  // The caller answers 409 for an unverified claim before building a review.
+  const status = verdict.to as RatedStatus;
   const claimPath = `/api/claims/${ctx.claimId}`;
   const speakerKind = speakerType(claim.speaker);
   return {

@@ -1,5 +1,4 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { EX, PLEDGE_EXAMPLE } from '../ops/openapi/examples';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -16,8 +15,9 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { CLAIM_KINDS, VERIFICATION_STATUSES, type ClaimKind, type Expectation, type VerificationStatus } from '../domain/types';
-import { LimitQueryDto, PlaceDto, SourceDto } from '../common/dto';
-import { IsIsoDateTime, IsText } from '../common/validation';
+import { LimitQueryDto, PlaceDto, SourceDto } from '../common/http/dto';
+import { EX, PLEDGE_EXAMPLE } from '../common/http/examples';
+import { IsIsoDateTime, IsText } from '../common/http/validation';
 
 export class SpeakerDto {
   @IsText(1, 200)

@@ -1,16 +1,19 @@
 import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { ApiAccess, ApiIdempotent, ApiProblems, ApiWriteProblems } from '../ops/openapi/decorators';
-import { CRIMEA_CLAIM_EXAMPLE, EX, PLEDGE_EXAMPLE } from '../ops/openapi/examples';
-import { ClaimCreatedSchema, ClaimPageSchema, ClaimViewSchema, EventListSchema } from '../ops/openapi/schemas';
 import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { CheckerOnly, ReadAccess } from '../auth/roles';
-import { defined } from '../common/dto';
-import { idempotencyRecord, type IdempotentRequest } from '../common/idempotency.guard';
-import { requestMetadata } from '../common/request-context';
-import { RequestValidationError } from '../common/request-validation.error';
-import { assertUuid } from '../common/validation';
+import { defined } from '../common/http/dto';
+import { CRIMEA_CLAIM_EXAMPLE, EX, PLEDGE_EXAMPLE } from '../common/http/examples';
+import { ApiAccess, ApiIdempotent, ApiProblems, ApiWriteProblems } from '../common/http/openapi';
+import { requestMetadata } from '../common/http/request-context';
+import { RequestValidationError } from '../common/http/request-validation.error';
+import { assertUuid } from '../common/http/validation';
 import type { ClaimRecordedData } from '../domain/events';
+import { idempotencyRecord, type IdempotentRequest } from '../ledger/http/idempotency.guard';
+import { EventListSchema } from '../ledger/http/event.schema';
+import { ClaimCreatedSchema } from './claim-created.schema';
+import { ClaimPageSchema } from './claim-list.schema';
+import { ClaimViewSchema } from './claim-view.schema';
 import { ClaimViewQueryDto, CreateClaimDto, ListClaimsQueryDto } from './claim.dto';
 import { ClaimsService } from './claims.service';
 
@@ -28,7 +31,7 @@ export class ClaimsController {
   @ApiCreatedResponse({ type: ClaimCreatedSchema, headers: { Location: { description: 'The claim', schema: { type: 'string', example: `/api/claims/${EX.claimId}` } }, ETag: { description: 'The version, for If-Match', schema: { type: 'string', example: '"1"' } } } })
   @ApiIdempotent()
   @ApiWriteProblems()
-  async create(@Body() dto: CreateClaimDto, @Req() req: IdempotentRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+  async create(@Body() dto: CreateClaimDto, @Req() req: IdempotentRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<ClaimCreatedSchema> {
     const { answer, location } = await this.claims.record(toClaimData(dto), requestMetadata(req), (respond) =>
       idempotencyRecord(req, respond),
     );
@@ -56,7 +59,7 @@ export class ClaimsController {
   @ApiParam({ name: 'id', format: 'uuid', description: 'Claim id' })
   @ApiOkResponse({ type: ClaimViewSchema, headers: { ETag: { description: 'The version, for If-Match', schema: { type: 'string', example: '"4"' } } } })
   @ApiProblems(400, 404)
-  async view(@Param('id') id: string, @Query() query: ClaimViewQueryDto, @Res({ passthrough: true }) reply: FastifyReply) {
+  async view(@Param('id') id: string, @Query() query: ClaimViewQueryDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<ClaimViewSchema> {
     const view = await this.claims.view(assertUuid(id, 'id'), query.asOf);
     reply.header('etag', `"${view.version}"`);
     return view;
@@ -70,7 +73,7 @@ export class ClaimsController {
   @ApiParam({ name: 'id', format: 'uuid', description: 'Claim id' })
   @ApiOkResponse({ type: EventListSchema })
   @ApiProblems(400, 404)
-  async events(@Param('id') id: string) {
+  async events(@Param('id') id: string): Promise<EventListSchema> {
     return { items: await this.claims.events(assertUuid(id, 'id')) };
   }
 }

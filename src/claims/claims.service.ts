@@ -2,23 +2,18 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { NotFoundError } from '../domain/errors';
-import { RequestValidationError } from '../common/request-validation.error';
 import { EventStore } from '../ledger/event-store';
 import { claimStreamId, evidenceStreamId, type ClaimRecordedData, type EventMetadata } from '../domain/events';
 import type { AppendResult, IdempotencyRecord, StoredResponse } from '../ledger/event-store.types';
 import { LedgerReader } from '../ledger/ledger-reader';
 import { decideClaim, foldClaim, initialClaimState } from '../domain/claim.decider';
 import { buildClaimView, type ClaimView } from './claim-view';
+import type { ClaimCreatedSchema } from './claim-created.schema';
 import type { ListClaimsQueryDto } from './claim.dto';
-import { normalizeText } from '../projections/claims.projector';
+import { listClaimsJson } from '../projections/claims-list/queries';
 
-export interface RecordClaimAnswer {
-  id: string;
-  kind: string;
-  version: number;
-  status: 'unverified';
-  position: number;
-}
+/** The answer to POST /api/claims. */
+export type RecordClaimAnswer = ClaimCreatedSchema;
 
 @Injectable()
 export class ClaimsService {
@@ -74,66 +69,8 @@ export class ClaimsService {
     return events;
   }
 
-  /**
-   * Newest first, keyset-paginated on the log position, so concurrent writes never shift a page.
-   * The page as JSON text, built without parsing the rows: each row's summary is stored as
-   * JSON text (kind, statement, speaker, madeAt, source, topics) and spliced in between the id
-   * and the row's own columns. Parsing 50 summaries and serialising them again was a third of
-   * this route's CPU.
-   */
-  async listJson(q: ListClaimsQueryDto): Promise<string> {
-    const limit = q.limit ?? 50;
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (q.kind) (where.push('c.kind = ?'), params.push(q.kind));
-    if (q.status) (where.push('c.status = ?'), params.push(q.status));
-    if (q.speaker) (where.push('c.speaker_norm = ?'), params.push(normalizeText(q.speaker)));
-    if (q.q) (where.push(`c.statement_norm LIKE ? ESCAPE '\\'`), params.push(`%${normalizeText(q.q).replace(/[\\%_]/g, (m) => '\\' + m)}%`));
-    if (q.topic) (where.push('c.id IN (SELECT claim_id FROM claim_topics WHERE topic_norm = ?)'), params.push(normalizeText(q.topic)));
-    if (q.cursor) (where.push('c.position < ?'), params.push(decodeCursor(q.cursor)));
-    const sql =
-      'SELECT c.id, c.position, c.status, c.version, c.recorded_at, c.updated_at, c.summary FROM claims c' +
-      (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
-      ' ORDER BY c.position DESC LIMIT ?';
-    const rows: ClaimListRow[] = await this.ds.query(sql, [...params, limit + 1]);
-    const page = rows.slice(0, limit);
-    const nextCursor = rows.length > limit ? encodeCursor(page[page.length - 1].position) : null;
-    return `{"items":[${page.map(listItemJson).join(',')}],"nextCursor":${JSON.stringify(nextCursor)}}`;
+  /** The list page as JSON text (see listClaimsJson: newest first, keyset-paginated). */
+  listJson(q: ListClaimsQueryDto): Promise<string> {
+    return listClaimsJson(this.ds, q);
   }
-}
-
-interface ClaimListRow {
-  id: string;
-  position: number;
-  status: string;
-  version: number;
-  recorded_at: string;
-  updated_at: string;
-  summary: string;
-}
-
-/** One list item: {id, …summary, status, version, position, recordedAt, updatedAt}, as JSON text. */
-function listItemJson(r: ClaimListRow): string {
-  const summary = r.summary;
-  // The projector writes the summary with JSON.stringify of an object; anything else is re-serialised.
-  const members = summary.length > 2 && summary[0] === '{' && summary[summary.length - 1] === '}' ? summary.slice(1, -1) : JSON.stringify(JSON.parse(summary)).slice(1, -1);
-  return (
-    `{"id":${JSON.stringify(r.id)},${members}` +
-    `,"status":${JSON.stringify(r.status)},"version":${Number(r.version)},"position":${Number(r.position)}` +
-    `,"recordedAt":${JSON.stringify(r.recorded_at)},"updatedAt":${JSON.stringify(r.updated_at)}}`
-  );
-}
-
-function encodeCursor(position: number): string {
-  return Buffer.from(JSON.stringify({ p: position })).toString('base64url');
-}
-
-function decodeCursor(cursor: string): number {
-  try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Number.isInteger(parsed?.p) && parsed.p > 0) return parsed.p;
-  } catch {
-    /* fall through */
-  }
-  throw RequestValidationError.field('cursor', 'cursor is not one this API handed out');
 }

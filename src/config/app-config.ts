@@ -1,4 +1,8 @@
-/** Service configuration, read once from the environment (see README's configuration table). */
+/**
+ * Service configuration: every environment variable the service reads is read and validated
+ * here, once (see README's configuration table). A bad value throws ConfigError naming the
+ * variable; main.ts and the other entry points print it and exit 1.
+ */
 export interface AppConfig {
   port: number;
   host: string;
@@ -25,20 +29,52 @@ export interface AppConfig {
   rateLimitReadsPerMinute?: number;
   /** Live SSE streams per API key at once (SSE_MAX_CLIENTS_PER_KEY, 64; 0: no limit). */
   sseMaxClientsPerKey?: number;
+  /** Live feed: heartbeat comment interval (SSE_HEARTBEAT_MS, 15000). */
+  sseHeartbeatMs: number;
+  /** Live feed: events kept for the fan-out (SSE_BUFFER_EVENTS, 4096). */
+  sseBufferEvents: number;
+  /** Live feed: bytes a slow client may have queued before it is dropped (SSE_MAX_BUFFERED_BYTES, 8 MiB). */
+  sseMaxBufferedBytes: number;
+  /** Live feed: writes per second per client (SSE_WRITES_PER_SECOND, 2000). */
+  sseWritesPerSecond: number;
+  /** Live feed: longest wait before a partial batch is flushed (SSE_MAX_FLUSH_DELAY_MS, 1000). */
+  sseMaxFlushDelayMs: number;
+  /** BullMQ jobs run at once per queue and process (WORKER_CONCURRENCY, 8). */
+  workerConcurrency: number;
+  /** BullMQ job lock; a worker that dies loses its jobs to another after this (JOB_LOCK_DURATION_MS, 30000). */
+  jobLockDurationMs: number;
+  /** How often BullMQ looks for stalled jobs (JOB_STALLED_INTERVAL_MS, 30000). */
+  jobStalledIntervalMs: number;
+  /** Test and demo hook: a pause before each job's append, to widen crash windows (JOB_PAUSE_BEFORE_APPEND_MS, 0). */
+  jobPauseBeforeAppendMs: number;
+  /** Whole-chain re-verification in the background (CHAIN_FULL_VERIFY_MS, 1 h; 0: never). */
+  chainFullVerifyMs: number;
+  /** Longest graceful shutdown before the process exits anyway (SHUTDOWN_TIMEOUT_MS, 25000). */
+  shutdownTimeoutMs: number;
+  /** Live streams still open this long into a shutdown are cut (SHUTDOWN_HTTP_GRACE_MS, 10000). */
+  shutdownHttpGraceMs: number;
+  /** A worker process's own /metrics port (METRICS_PORT; null: none). */
+  metricsPort: number | null;
+  /** Where the dashboard's files are (DASHBOARD_DIR; null: next to the code). */
+  dashboardDir: string | null;
 }
+
+/** A configuration value that cannot be used: the process stops with this message, naming the variable. */
+export class ConfigError extends Error {}
 
 function bool(value: string | undefined, fallback: boolean, name: string): boolean {
   if (value === undefined || value === '') return fallback;
   const v = value.trim().toLowerCase();
   if (['1', 'true', 'yes', 'on'].includes(v)) return true;
   if (['0', 'false', 'no', 'off'].includes(v)) return false;
-  throw new Error(`${name} must be true or false, got "${value}"`);
+  throw new ConfigError(`${name} must be true or false, got "${value}"`);
 }
 
 function int(value: string | undefined, fallback: number, name: string, min: number, max: number): number {
   if (value === undefined || value === '') return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be an integer in ${min}..${max}, got "${value}"`);
+  // Decimal digits only: Number() would also take "1e3", "0x10" and " 5 ".
+  const n = /^\d{1,16}$/.test(value) ? Number(value) : NaN;
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be an integer in ${min}..${max}, got "${value}"`);
   return n;
 }
 
@@ -63,16 +99,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     rateLimitWritesPerMinute: int(env.RATE_LIMIT_PER_MINUTE, 1200, 'RATE_LIMIT_PER_MINUTE', 0, 100_000_000),
     rateLimitReadsPerMinute: int(env.RATE_LIMIT_READS_PER_MINUTE, 12_000, 'RATE_LIMIT_READS_PER_MINUTE', 0, 100_000_000),
     sseMaxClientsPerKey: int(env.SSE_MAX_CLIENTS_PER_KEY, 64, 'SSE_MAX_CLIENTS_PER_KEY', 0, 1_000_000),
+    sseHeartbeatMs: int(env.SSE_HEARTBEAT_MS, 15_000, 'SSE_HEARTBEAT_MS', 10, 3_600_000),
+    sseBufferEvents: int(env.SSE_BUFFER_EVENTS, 4096, 'SSE_BUFFER_EVENTS', 0, 1_000_000),
+    sseMaxBufferedBytes: int(env.SSE_MAX_BUFFERED_BYTES, 8 * 1024 * 1024, 'SSE_MAX_BUFFERED_BYTES', 64 * 1024, 1024 * 1024 * 1024),
+    sseWritesPerSecond: int(env.SSE_WRITES_PER_SECOND, 2000, 'SSE_WRITES_PER_SECOND', 100, 10_000_000),
+    sseMaxFlushDelayMs: int(env.SSE_MAX_FLUSH_DELAY_MS, 1000, 'SSE_MAX_FLUSH_DELAY_MS', 0, 10_000),
+    workerConcurrency: int(env.WORKER_CONCURRENCY, 8, 'WORKER_CONCURRENCY', 1, 1000),
+    jobLockDurationMs: int(env.JOB_LOCK_DURATION_MS, 30_000, 'JOB_LOCK_DURATION_MS', 100, 86_400_000),
+    jobStalledIntervalMs: int(env.JOB_STALLED_INTERVAL_MS, 30_000, 'JOB_STALLED_INTERVAL_MS', 100, 86_400_000),
+    jobPauseBeforeAppendMs: int(env.JOB_PAUSE_BEFORE_APPEND_MS, 0, 'JOB_PAUSE_BEFORE_APPEND_MS', 0, 3_600_000),
+    chainFullVerifyMs: int(env.CHAIN_FULL_VERIFY_MS, 3_600_000, 'CHAIN_FULL_VERIFY_MS', 0, 2_147_483_647),
+    shutdownTimeoutMs: int(env.SHUTDOWN_TIMEOUT_MS, 25_000, 'SHUTDOWN_TIMEOUT_MS', 1, 3_600_000),
+    shutdownHttpGraceMs: int(env.SHUTDOWN_HTTP_GRACE_MS, 10_000, 'SHUTDOWN_HTTP_GRACE_MS', 1, 3_600_000),
+    metricsPort: env.METRICS_PORT ? int(env.METRICS_PORT, 0, 'METRICS_PORT', 1, 65535) : null,
+    dashboardDir: env.DASHBOARD_DIR ? env.DASHBOARD_DIR : null,
     ...overrides,
   };
   if (config.databaseUrl !== null && !/^postgres(ql)?:\/\//.test(config.databaseUrl)) {
-    throw new Error('DATABASE_URL must be a postgres:// URL (leave it unset for the SQLite file at DATABASE_PATH)');
+    throw new ConfigError('DATABASE_URL must be a postgres:// URL (leave it unset for the SQLite file at DATABASE_PATH)');
   }
   if (config.databaseSchema !== null && !/^[a-z_][a-z0-9_]{0,62}$/.test(config.databaseSchema)) {
-    throw new Error('DATABASE_SCHEMA must be a plain lower-case identifier');
+    throw new ConfigError('DATABASE_SCHEMA must be a plain lower-case identifier');
   }
   if (config.adminApiKey !== null && config.adminApiKey.length < 16) {
-    throw new Error('ADMIN_API_KEY must be at least 16 characters');
+    throw new ConfigError('ADMIN_API_KEY must be at least 16 characters');
   }
   return config;
 }

@@ -1,9 +1,10 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import type { FastifyReply } from 'fastify';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { problem, sendProblem } from '../common/problem';
+import { problem, sendProblem } from '../common/http/problem';
 
 const TYPES: Record<string, string> = {
   html: 'text/html; charset=utf-8',
@@ -31,9 +32,9 @@ const CSP = [
  * compiled: from src/ (tests through swc) it is next to this file; from dist/dashboard it is
  * ../../src/dashboard/public. DASHBOARD_DIR overrides both.
  */
-export function resolvePublicDir(): string {
+export function resolvePublicDir(configured: string | null = null): string {
   const candidates = [
-    process.env.DASHBOARD_DIR,
+    configured,
     join(__dirname, 'public'),
     join(__dirname, '..', '..', 'src', 'dashboard', 'public'),
     join(process.cwd(), 'src', 'dashboard', 'public'),
@@ -52,8 +53,12 @@ interface Asset {
 @Injectable()
 export class DashboardAssets {
   private readonly logger = new Logger('Dashboard');
-  private readonly dir = resolvePublicDir();
+  private readonly dir: string;
   private readonly cache = new Map<string, Asset>();
+
+  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    this.dir = resolvePublicDir(config.dashboardDir);
+  }
 
   private load(name: string): Asset | null {
     if (!(DASHBOARD_FILES as readonly string[]).includes(name)) return null;

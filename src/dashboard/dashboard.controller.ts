@@ -1,16 +1,17 @@
 import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
-import { ApiAccess, ApiProblems } from '../ops/openapi/decorators';
-import { TimelineSchema } from '../ops/openapi/schemas';
 import { Controller, Get, Header, Param, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { Public, ReadAccess } from '../auth/roles';
 import { NotFoundError } from '../domain/errors';
-import { assertUuid } from '../common/validation';
+import { ApiAccess, ApiProblems } from '../common/http/openapi';
+import { assertUuid } from '../common/http/validation';
 import { ClaimViewQueryDto } from '../claims/claim.dto';
 import { claimStreamId, evidenceStreamId, type EvidenceSubmittedData } from '../domain/events';
 import { LedgerReader } from '../ledger/ledger-reader';
 import { DashboardAssets } from './dashboard-assets';
 import { buildTimeline } from './timeline';
+import { TimelineSchema } from './timeline.schema';
+import { foldEvidence } from '../domain/evidence.decider';
 
 /**
  * The dashboard: one static page (GET /) with its script and stylesheet, no build step. The page
@@ -59,7 +60,7 @@ export class DashboardController {
   @ApiParam({ name: 'id', format: 'uuid', description: 'Claim id' })
   @ApiOkResponse({ type: TimelineSchema })
   @ApiProblems(400, 404)
-  async timeline(@Param('id') rawId: string, @Query() query: ClaimViewQueryDto) {
+  async timeline(@Param('id') rawId: string, @Query() query: ClaimViewQueryDto): Promise<TimelineSchema> {
     const id = assertUuid(rawId, 'id');
     const cut = query.asOf ? new Date(query.asOf).toISOString() : undefined;
     const events = await this.reader.readStream(claimStreamId(id), { recordedAtOrBefore: cut });
@@ -67,13 +68,13 @@ export class DashboardController {
       throw new NotFoundError(query.asOf ? `claim ${id} was not recorded yet at ${query.asOf}` : `no claim with id ${id}`, 'id');
     }
     const ids = [
-      ...new Set(events.filter((e) => e.type === 'EvidenceAttached').map((e) => (e.data as { evidenceId: string }).evidenceId)),
+      ...new Set(events.flatMap((e) => (e.type === 'EvidenceAttached' ? [e.data.evidenceId] : []))),
     ];
     const streams = await this.reader.readStreams(ids.map(evidenceStreamId));
     const evidence = new Map<string, EvidenceSubmittedData>();
     for (const eid of ids) {
-      const submitted = streams.get(evidenceStreamId(eid))?.find((e) => e.type === 'EvidenceSubmitted');
-      if (submitted) evidence.set(eid, submitted.data as EvidenceSubmittedData);
+      const submitted = foldEvidence(streams.get(evidenceStreamId(eid)) ?? []).evidence;
+      if (submitted) evidence.set(eid, submitted);
     }
     return { claimId: id, asOf: cut ?? null, points: buildTimeline(events, evidence) };
   }

@@ -1,45 +1,31 @@
-import type { Stance, VerificationStatus } from '../domain/types';
-import type { EvidenceSubmittedData, StoredEvent, VerificationStatusChangedData } from '../domain/events';
+import type { TimelinePointSchema } from './timeline.schema';
+import type { EvidenceSubmittedData, StoredEvent } from '../domain/events';
+import { evolveClaim, initialClaimState } from '../domain/claim.decider';
 import { computeVerdict, type EvidenceFact } from '../domain/verdict';
 
-export interface TimelinePoint {
-  position: number;
-  at: string;
-  type: string;
-  evidenceId?: string;
-  stance?: Stance;
-  /** verdict-v1 over the evidence attached after this event (S and X, rounded to 3 decimals). */
-  support: number;
-  contradict: number;
-  /** The recorded status after this event. */
-  status: VerificationStatus;
-  /** Set when this event changed the status. */
-  statusChange?: { from: VerificationStatus; to: VerificationStatus };
-}
+/** A point is its response schema's shape: a field added or dropped on one side fails to compile. */
+export type TimelinePoint = TimelinePointSchema;
 
 /**
- * Support and contradiction weight over time, one point per event of the claim's stream: after
- * each attach or detach, verdict-v1 over what is attached then (the same function the jobs
- * use, so the curve agrees with the recorded status changes).
+ * Support and contradiction weight over time, one point per event of the claim's stream: the
+ * claim's state after each event (the decider's own `evolveClaim`, step by step) and, after each
+ * attach or detach, verdict-v1 over what is attached then (the same function the jobs use, so the
+ * curve agrees with the recorded status changes).
  */
 export function buildTimeline(claimEvents: StoredEvent[], evidence: Map<string, EvidenceSubmittedData>): TimelinePoint[] {
-  const attached = new Map<string, Stance>();
-  let status: VerificationStatus = 'unverified';
+  let state = initialClaimState;
   let last = { support: 0, contradict: 0 };
   const points: TimelinePoint[] = [];
   for (const e of claimEvents) {
-    const point: TimelinePoint = { position: e.position, at: e.recordedAt, type: e.type, ...last, status };
+    const before = state;
+    state = evolveClaim(state, e);
+    const point: TimelinePoint = { position: e.position, at: e.recordedAt, type: e.type, ...last, status: state.status };
     if (e.type === 'EvidenceAttached' || e.type === 'EvidenceDetached') {
-      const d = e.data as { evidenceId: string; stance?: Stance };
-      if (e.type === 'EvidenceAttached') attached.set(d.evidenceId, d.stance!);
-      point.evidenceId = d.evidenceId;
-      point.stance = d.stance ?? undefined;
-      if (e.type === 'EvidenceDetached') {
-        point.stance = attached.get(d.evidenceId);
-        attached.delete(d.evidenceId);
-      }
+      point.evidenceId = e.data.evidenceId;
+      // A detach shows the stance the piece had while attached.
+      point.stance = e.type === 'EvidenceAttached' ? e.data.stance : before.attached[e.data.evidenceId]?.stance;
       const facts: EvidenceFact[] = [];
-      for (const [id, stance] of attached) {
+      for (const [id, { stance }] of Object.entries(state.attached)) {
         const ev = evidence.get(id);
         if (ev) facts.push({ evidenceId: id, stance, reliability: ev.reliability, credibility: ev.credibility, source: ev.source });
       }
@@ -48,13 +34,11 @@ export function buildTimeline(claimEvents: StoredEvent[], evidence: Map<string, 
       point.support = v.support;
       point.contradict = v.contradict;
     } else if (e.type === 'VerificationStatusChanged') {
-      const d = e.data as VerificationStatusChangedData;
-      status = d.to;
-      point.status = d.to;
-      point.support = d.support;
-      point.contradict = d.contradict;
-      last = { support: d.support, contradict: d.contradict };
-      point.statusChange = { from: d.from, to: d.to };
+      const { from, to, support, contradict } = e.data;
+      point.support = support;
+      point.contradict = contradict;
+      last = { support, contradict };
+      point.statusChange = { from, to };
     }
     points.push(point);
   }

@@ -170,7 +170,10 @@ export function evolveClaim(state: ClaimState, event: NewEvent | StoredEvent): C
         ...next,
         attached: { ...state.attached, [evidenceId]: { stance, attachedBy } },
         seen: { ...state.seen, [evidenceId]: true },
-        attachments: [...state.attachments, record],
+        // A piece attached again (only a hand-made log can hold that) keeps its first place.
+        attachments: state.seen[evidenceId]
+          ? state.attachments.map((a) => (a.evidenceId === evidenceId ? record : a))
+          : [...state.attachments, record],
       };
     }
     case 'EvidenceDetached': {

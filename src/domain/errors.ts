@@ -1,6 +1,6 @@
 /**
  * Domain errors. They say what went wrong in the domain's words; the one HTTP mapping lives in
- * common/problem.filter.ts.
+ * common/http/problem.filter.ts.
  */
 export abstract class DomainError extends Error {
   abstract readonly kind: 'not-found' | 'conflict' | 'precondition-failed' | 'invalid' | 'unavailable' | 'not-rated';

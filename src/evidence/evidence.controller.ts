@@ -1,14 +1,15 @@
 import { ApiAcceptedResponse, ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { ApiAccess, ApiIdempotent, ApiProblems, ApiWriteProblems } from '../ops/openapi/decorators';
-import { EVIDENCE_EXAMPLE, EX, REPORT_EXAMPLE } from '../ops/openapi/examples';
-import { EvidenceAcceptedSchema, EvidenceViewSchema } from '../ops/openapi/schemas';
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { CheckerOnly, ReadAccess } from '../auth/roles';
-import { idempotencyRecord, type IdempotentRequest } from '../common/idempotency.guard';
-import { requestMetadata } from '../common/request-context';
-import { RequestValidationError } from '../common/request-validation.error';
-import { assertUuid } from '../common/validation';
+import { EVIDENCE_EXAMPLE, EX, REPORT_EXAMPLE } from '../common/http/examples';
+import { ApiAccess, ApiIdempotent, ApiProblems, ApiWriteProblems } from '../common/http/openapi';
+import { requestMetadata } from '../common/http/request-context';
+import { RequestValidationError } from '../common/http/request-validation.error';
+import { assertUuid } from '../common/http/validation';
+import { idempotencyRecord, type IdempotentRequest } from '../ledger/http/idempotency.guard';
+import { EvidenceAcceptedSchema } from './evidence-accepted.schema';
+import { EvidenceViewSchema } from './evidence-view.schema';
 import { EvidenceDto, ReportDto, RetractDto } from './evidence.dto';
 import { EvidenceService } from './evidence.service';
 
@@ -43,7 +44,7 @@ export class EvidenceController {
     @Headers('if-match') ifMatch: string | undefined,
     @Req() req: IdempotentRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ) {
+  ): Promise<EvidenceAcceptedSchema> {
     const claimId = assertUuid(id, 'id');
     const answer = await this.evidence.submitForClaim(claimId, dto, parseIfMatch(ifMatch), requestMetadata(req), (respond) =>
       idempotencyRecord(req, respond),
@@ -61,7 +62,7 @@ export class EvidenceController {
   @ApiAcceptedResponse({ type: EvidenceAcceptedSchema, headers: { Location: { description: 'The evidence', schema: { type: 'string', example: `/api/evidence/${EX.evidenceId}` } } } })
   @ApiIdempotent()
   @ApiWriteProblems()
-  async submitReport(@Body() dto: ReportDto, @Req() req: IdempotentRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+  async submitReport(@Body() dto: ReportDto, @Req() req: IdempotentRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<EvidenceAcceptedSchema> {
     const answer = await this.evidence.submitReport(dto, requestMetadata(req), (respond) => idempotencyRecord(req, respond));
     reply.header('location', `/api/evidence/${answer.evidenceId}`);
     return answer;
@@ -77,7 +78,7 @@ export class EvidenceController {
   @ApiProblems(404)
   @ApiIdempotent()
   @ApiWriteProblems()
-  retract(@Param('id') id: string, @Body() dto: RetractDto, @Req() req: IdempotentRequest) {
+  retract(@Param('id') id: string, @Body() dto: RetractDto, @Req() req: IdempotentRequest): Promise<EvidenceAcceptedSchema> {
     return this.evidence.retract(assertUuid(id, 'id'), dto.reason, requestMetadata(req), (respond) => idempotencyRecord(req, respond));
   }
 
@@ -88,7 +89,7 @@ export class EvidenceController {
   @ApiParam({ name: 'id', format: 'uuid', description: 'Evidence id' })
   @ApiOkResponse({ type: EvidenceViewSchema })
   @ApiProblems(400, 404)
-  view(@Param('id') id: string) {
+  view(@Param('id') id: string): Promise<EvidenceViewSchema> {
     return this.evidence.view(assertUuid(id, 'id'));
   }
 }

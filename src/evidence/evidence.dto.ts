@@ -1,10 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { EX } from '../ops/openapi/examples';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsDefined, IsIn, IsInt, IsObject, IsOptional, Max, Min, ValidateNested } from 'class-validator';
 import { RELIABILITIES, STANCES, type Credibility, type Reliability, type Stance } from '../domain/types';
-import { PlaceDto, SourceDto } from '../common/dto';
-import { IsIsoDateTime, IsText } from '../common/validation';
+import { PlaceDto, SourceDto } from '../common/http/dto';
+import { EX } from '../common/http/examples';
+import { IsIsoDateTime, IsText } from '../common/http/validation';
 
 /** A field report: evidence without a stance, matched to pledges by the jobs. */
 export class ReportDto {

@@ -1,23 +1,24 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { defined } from '../common/dto';
+import { defined } from '../common/http/dto';
 import { ConcurrencyError, NotFoundError } from '../domain/errors';
-import { RequestValidationError } from '../common/request-validation.error';
+import { RequestValidationError } from '../common/http/request-validation.error';
 import { EventStore } from '../ledger/event-store';
-import { claimStreamId, evidenceStreamId, type EventMetadata, type EvidenceSubmittedData } from '../domain/events';
+import { claimStreamId, evidenceStreamId, type EventMetadata, type EvidenceSubmittedData, type StoredEventOf } from '../domain/events';
 import type { AppendGuard, AppendResult, IdempotencyRecord, StoredResponse, StreamPrecondition } from '../ledger/event-store.types';
 import { LedgerReader } from '../ledger/ledger-reader';
 import { decideEvidence, foldEvidence, initialEvidenceState } from '../domain/evidence.decider';
 import type { EvidenceDto, ReportDto } from './evidence.dto';
+import type { EvidenceAcceptedSchema } from './evidence-accepted.schema';
+import type { EvidenceViewSchema } from './evidence-view.schema';
+import { attachmentsOfEvidence, evidenceSubmittedForClaimAfter } from '../projections/evidence/queries';
 
 /** observedAt may run a little ahead of our clock (a reporter's), but not more than this. */
 export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
 
-export interface EvidenceAccepted {
-  evidenceId: string;
-  position: number;
-}
+/** The answer to every evidence write. */
+export type EvidenceAccepted = EvidenceAcceptedSchema;
 
 type IdempotencyFactory = (respond: (r: AppendResult) => StoredResponse) => IdempotencyRecord | undefined;
 
@@ -91,17 +92,13 @@ export class EvidenceService {
     return answerOf(result);
   }
 
-  async view(evidenceId: string) {
+  async view(evidenceId: string): Promise<EvidenceViewSchema> {
     const events = await this.reader.readStream(evidenceStreamId(evidenceId));
     const state = foldEvidence(events);
     if (!state.exists || !state.evidence) throw new NotFoundError(`no evidence with id ${evidenceId}`, 'id');
-    const attachments: Array<{ claim_id: string; stance: string; attached_by: string; attached_at: string; attached_position: number; detached_position: number | null }> =
-      await this.ds.query(
-        'SELECT claim_id, stance, attached_by, attached_at, attached_position, detached_position FROM attachments WHERE evidence_id = ? ORDER BY attached_position',
-        [evidenceId],
-      );
+    const attachments = await attachmentsOfEvidence(this.ds, evidenceId);
     const first = events[0];
-    const retractedEvent = events.find((e) => e.type === 'EvidenceRetracted');
+    const retractedEvent = events.find((e): e is StoredEventOf<'EvidenceRetracted'> => e.type === 'EvidenceRetracted');
     const { claimId, ...evidence } = state.evidence;
     return {
       id: evidenceId,
@@ -112,7 +109,7 @@ export class EvidenceService {
       position: first.position,
       retracted: state.retracted,
       retraction: retractedEvent
-        ? { reason: (retractedEvent.data as { reason: string }).reason, at: retractedEvent.recordedAt, position: retractedEvent.position }
+        ? { reason: retractedEvent.data.reason, at: retractedEvent.recordedAt, position: retractedEvent.position }
         : null,
       attachedTo: attachments.map((a) => ({
         claimId: a.claim_id,
@@ -158,7 +155,7 @@ export function toEvidenceData(dto: ReportDto & { stance?: EvidenceDto['stance']
 function noEvidenceSince(claimId: string, version: number): AppendGuard {
   return async (tx, ctx) => {
     const since = await ctx.lastPosition(claimStreamId(claimId));
-    const later = await tx.get<{ position: number }>('SELECT position FROM evidence WHERE claim_id = ? AND position > ? LIMIT 1', [claimId, since]);
+    const later = await evidenceSubmittedForClaimAfter(tx, claimId, since);
     if (later) {
       const err = new ConcurrencyError(claimStreamId(claimId), version, version);
       err.message = `claim ${claimId} has had evidence submitted (position ${later.position}) since version ${version}; read it again once it is attached`;

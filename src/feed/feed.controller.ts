@@ -1,5 +1,4 @@
 import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { API_KEY_SCHEME, ApiProblems } from '../ops/openapi/decorators';
 import { Controller, Get, Inject, Req, Res, UnauthorizedException } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiKeysService } from '../auth/api-keys.service';
@@ -7,7 +6,8 @@ import { RateLimiter, tooManyRequests } from '../auth/rate-limit';
 import { Public } from '../auth/roles';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { UnavailableError } from '../domain/errors';
-import { RequestValidationError } from '../common/request-validation.error';
+import { API_KEY_SCHEME, ApiProblems } from '../common/http/openapi';
+import { RequestValidationError } from '../common/http/request-validation.error';
 import { LogTail } from './log-tail';
 import { SseClient } from './sse-client';
 

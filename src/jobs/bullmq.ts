@@ -4,7 +4,7 @@ import { Queue, Worker, type JobsOptions } from 'bullmq';
 import IORedis, { type RedisOptions } from 'ioredis';
 import { QUEUE_NAMES, type JobData, type PlannedJob, type QueueName } from './job-plan';
 import type { HandOver, HandOverProgress, JobSink } from './job-sink';
-import type { VerificationJobs } from './verification-jobs';
+import type { JobRunner } from './job-runner';
 
 export const DEFAULT_JOB_OPTIONS: JobsOptions = {
   attempts: 8,
@@ -150,7 +150,7 @@ export interface WorkerOptions {
   stalledIntervalMs: number;
 }
 
-/** BullMQ workers for every queue, each running the shared handlers. */
+/** BullMQ workers for every queue, each handing its jobs to the runner. */
 export class BullMqWorkers {
   private readonly logger = new Logger('Workers');
   private readonly workers: Worker[] = [];
@@ -161,7 +161,7 @@ export class BullMqWorkers {
   constructor(
     redisUrl: string,
     prefix: string,
-    private readonly jobs: VerificationJobs,
+    private readonly runner: JobRunner,
     private readonly options: WorkerOptions,
   ) {
     this.connection = redisConnection(redisUrl, { maxRetriesPerRequest: null });
@@ -169,10 +169,7 @@ export class BullMqWorkers {
     for (const name of QUEUE_NAMES) {
       const worker = new Worker<JobData>(
         name,
-        async (job) => {
-          const outcome = await this.jobs.run(name, job.data);
-          return outcome;
-        },
+        async (job) => this.runner.run(name, job.data),
         {
           connection: this.connection,
           prefix,

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { PlannedJob } from './job-plan';
 import type { JobSink } from './job-sink';
-import type { VerificationJobs } from './verification-jobs';
+import type { JobRunner } from './job-runner';
 
 const ATTEMPTS = 5;
 
@@ -12,13 +12,13 @@ export class InlineJobSink implements JobSink {
   completed = 0;
   failed = 0;
 
-  constructor(private readonly jobs: VerificationJobs) {}
+  constructor(private readonly runner: JobRunner) {}
 
   async deliver(planned: PlannedJob[]): Promise<void> {
     for (const job of planned) {
       for (let attempt = 1; ; attempt++) {
         try {
-          await this.jobs.run(job.queue, job.data);
+          await this.runner.run(job.queue, job.data);
           this.completed++;
           break;
         } catch (err) {

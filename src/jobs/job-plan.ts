@@ -1,22 +1,8 @@
-import type { StoredEvent } from '../domain/events';
+import { idFromStream, type StoredEvent } from '../domain/events';
+import { QueueNames, type JobData, type QueueName } from '../verification/job-kinds';
 
-/** BullMQ queue names (README lists them): one per kind of verification work. */
-export const QueueNames = {
-  attach: 'evidence-attach',
-  matchReport: 'report-match',
-  matchPledge: 'pledge-match',
-  detach: 'evidence-detach',
-} as const;
-export type QueueName = (typeof QueueNames)[keyof typeof QueueNames];
-export const QUEUE_NAMES: readonly QueueName[] = Object.values(QueueNames);
-
-export interface JobData {
-  /** The ledger position of the event that caused this job. */
-  position: number;
-  correlationId: string;
-  evidenceId?: string;
-  claimId?: string;
-}
+// The kinds of work are verification's (src/verification/job-kinds.ts); planning and moving them is ours.
+export { QUEUE_NAMES, QueueNames, type JobData, type JobOutcome, type QueueName } from '../verification/job-kinds';
 
 export interface PlannedJob {
   queue: QueueName;
@@ -24,8 +10,6 @@ export interface PlannedJob {
   jobId: string;
   data: JobData;
 }
-
-const idFrom = (streamId: string): string => streamId.slice(streamId.indexOf('-') + 1);
 
 /** Which jobs one logged event calls for. Pure: the log alone decides the work. */
 export function planJobs(event: StoredEvent): PlannedJob[] {
@@ -39,16 +23,14 @@ export function planJobs(event: StoredEvent): PlannedJob[] {
   });
   switch (event.type) {
     case 'EvidenceSubmitted': {
-      const claimId = (event.data as { claimId: string | null }).claimId;
-      const evidenceId = idFrom(event.streamId);
+      const { claimId } = event.data;
+      const evidenceId = idFromStream(event.streamId);
       return claimId ? [job(QueueNames.attach, { evidenceId, claimId })] : [job(QueueNames.matchReport, { evidenceId })];
     }
-    case 'ClaimRecorded': {
-      const d = event.data as { kind: string; scope: unknown };
-      return d.kind === 'pledge' && d.scope ? [job(QueueNames.matchPledge, { claimId: idFrom(event.streamId) })] : [];
-    }
+    case 'ClaimRecorded':
+      return event.data.kind === 'pledge' && event.data.scope ? [job(QueueNames.matchPledge, { claimId: idFromStream(event.streamId) })] : [];
     case 'EvidenceRetracted':
-      return [job(QueueNames.detach, { evidenceId: idFrom(event.streamId) })];
+      return [job(QueueNames.detach, { evidenceId: idFromStream(event.streamId) })];
     default:
       return [];
   }

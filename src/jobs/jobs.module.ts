@@ -5,35 +5,26 @@ import { EventStore } from '../ledger/event-store';
 import { LedgerReader } from '../ledger/ledger-reader';
 import { BullMqJobSink, BullMqWorkers } from './bullmq';
 import { InlineJobSink } from './inline-sink';
+import { JOB_RUNNER, type JobRunner } from './job-runner';
 import { LogDispatcher } from './log-dispatcher';
-import { VerificationJobs } from './verification-jobs';
 import type { JobSink } from './job-sink';
 
 export const JOB_SINK = Symbol('JOB_SINK');
 export const JOB_WORKERS = Symbol('JOB_WORKERS');
 
-function envInt(name: string, fallback: number): number {
-  const v = Number(process.env[name]);
-  return Number.isInteger(v) && v >= 0 ? v : fallback;
-}
-
 /**
  * Verification jobs. REDIS_URL set: the dispatcher feeds BullMQ and (unless RUN_WORKERS=false)
  * this process runs workers too. Unset: the same handlers run in-process after each commit.
+ * Either way each job goes to JOB_RUNNER, which the app's assembly provides (app.module.ts):
+ * this module only moves work.
  */
 @Module({
   providers: [
     {
-      provide: VerificationJobs,
-      inject: [EventStore, LedgerReader, DataSource],
-      useFactory: (store: EventStore, reader: LedgerReader, ds: DataSource) =>
-        new VerificationJobs(store, reader, ds, envInt('JOB_PAUSE_BEFORE_APPEND_MS', 0)),
-    },
-    {
       provide: JOB_SINK,
-      inject: [APP_CONFIG, VerificationJobs],
-      useFactory: (config: AppConfig, jobs: VerificationJobs): JobSink =>
-        config.redisUrl ? new BullMqJobSink(config.redisUrl, config.queuePrefix) : new InlineJobSink(jobs),
+      inject: [APP_CONFIG, JOB_RUNNER],
+      useFactory: (config: AppConfig, runner: JobRunner): JobSink =>
+        config.redisUrl ? new BullMqJobSink(config.redisUrl, config.queuePrefix) : new InlineJobSink(runner),
     },
     {
       provide: LogDispatcher,
@@ -43,18 +34,18 @@ function envInt(name: string, fallback: number): number {
     },
     {
       provide: JOB_WORKERS,
-      inject: [APP_CONFIG, VerificationJobs],
-      useFactory: (config: AppConfig, jobs: VerificationJobs) =>
+      inject: [APP_CONFIG, JOB_RUNNER],
+      useFactory: (config: AppConfig, runner: JobRunner) =>
         config.redisUrl && config.runWorkers
-          ? new BullMqWorkers(config.redisUrl, config.queuePrefix, jobs, {
-              concurrency: envInt('WORKER_CONCURRENCY', 8),
-              lockDurationMs: envInt('JOB_LOCK_DURATION_MS', 30_000),
-              stalledIntervalMs: envInt('JOB_STALLED_INTERVAL_MS', 30_000),
+          ? new BullMqWorkers(config.redisUrl, config.queuePrefix, runner, {
+              concurrency: config.workerConcurrency,
+              lockDurationMs: config.jobLockDurationMs,
+              stalledIntervalMs: config.jobStalledIntervalMs,
             })
           : null,
     },
   ],
-  exports: [LogDispatcher, JOB_SINK, JOB_WORKERS, VerificationJobs],
+  exports: [LogDispatcher, JOB_SINK, JOB_WORKERS],
 })
 export class JobsModule implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Jobs');

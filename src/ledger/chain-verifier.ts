@@ -1,13 +1,9 @@
 import { GENESIS_HASH, eventHash } from './hash-chain';
 import type { EventRow, LedgerReader } from './ledger-reader';
+import type { VerifyReportSchema } from './verify-report.schema';
 
-export interface VerifyReport {
-  ok: boolean;
-  checked: number;
-  head: { position: number; hash: string | null };
-  firstBadPosition?: number;
-  problem?: string;
-}
+/** The report of a walk of the chain, as GET /api/ledger/verify answers it. */
+export type VerifyReport = VerifyReportSchema;
 
 /** Rows hashed between two turns of the event loop (about 5–10 ms of work). */
 const YIELD_EVERY = 1000;

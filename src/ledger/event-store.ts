@@ -3,7 +3,7 @@ import { canonicalize } from './canonical-json';
 import type { NewEvent, StoredEvent } from '../domain/events';
 import type { AppendRequest, AppendResult, InlineProjector } from './event-store.types';
 import { GENESIS_HASH, eventHash, type HashInput } from './hash-chain';
-import { assertKeyUnused, saveResponse, saveResponses, type SavedResponse } from '../common/idempotency';
+import { assertKeyUnused, saveResponse, saveResponses, type SavedResponse } from './idempotency';
 import type { SqlExecutor } from './sql-executor';
 import { SqliteConnection } from './sqlite-connection';
 import { PgConnection } from './pg-connection';

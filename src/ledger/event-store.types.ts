@@ -1,4 +1,6 @@
 import type { EventMetadata, NewEvent, StoredEvent } from '../domain/events';
+import type { StoredResponse } from '../common/http/response-replay';
+import type { IdempotencyContext } from './idempotency';
 import type { SqlExecutor } from './sql-executor';
 
 /** A number is the exact version the stream must be at (0: the stream must not exist yet). */
@@ -12,17 +14,10 @@ export interface StreamPrecondition {
   onMismatch?: (actualVersion: number) => Error;
 }
 
-export interface StoredResponse {
-  status: number;
-  body: unknown;
-  headers: Record<string, string>;
-}
+export type { StoredResponse };
 
 /** Stored with the events in the same transaction, so a retried POST can be answered again. */
-export interface IdempotencyRecord {
-  scope: string;
-  key: string;
-  requestHash: string;
+export interface IdempotencyRecord extends IdempotencyContext {
   respond(result: AppendResult): StoredResponse;
 }
 

@@ -4,12 +4,17 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { createDataSourceFor, migrate } from '../database/data-source';
 import { EventStore } from './event-store';
 import { LedgerReader } from './ledger-reader';
-import { LedgerController } from './ledger.controller';
-import { EventsController } from './events.controller';
+import { LedgerController } from './http/ledger.controller';
+import { EventsController } from './http/events.controller';
 
 /**
  * The database and the log. TypeORM's connection (migrations, all reads) and the event
  * store's own writer connection point at the same SQLite file.
+ *
+ * The wiring is the one file of src/ledger/ outside its HTTP side (src/ledger/http/) that
+ * reaches beyond src/domain/ and src/common/: it reads the configuration and opens the
+ * database (src/config/, src/database/). The store, connections, reader, verifier, hash chain,
+ * canonical JSON and idempotency do not.
  */
 @Global()
 @Module({

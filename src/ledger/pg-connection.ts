@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { toPositionalParams } from '../database/dialect';
+import { toPositionalParams } from './positional-params';
 import type { WriterConnection } from './writer-connection';
 
 /** Every appender, in every process, serialises on this advisory lock: positions stay gap-free. */

@@ -75,11 +75,6 @@ export class HealthChecks implements OnApplicationBootstrap, OnModuleDestroy {
   private full: (VerifyReport & { at: string }) | null = null;
   private fullRun: Promise<void> | null = null;
   private fullTimer: NodeJS.Timeout | null = null;
-  private readonly fullEveryMs = (() => {
-    const v = Number(process.env.CHAIN_FULL_VERIFY_MS);
-    return process.env.CHAIN_FULL_VERIFY_MS !== undefined && Number.isInteger(v) && v >= 0 ? v : 3_600_000;
-  })();
-
   constructor(
     private readonly indicator: HealthIndicatorService,
     private readonly ds: DataSource,
@@ -90,9 +85,9 @@ export class HealthChecks implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   onApplicationBootstrap(): void {
-    if (this.fullEveryMs === 0) return;
+    if (this.config.chainFullVerifyMs === 0) return;
     this.verifyWholeChain();
-    this.fullTimer = setInterval(() => this.verifyWholeChain(), this.fullEveryMs);
+    this.fullTimer = setInterval(() => this.verifyWholeChain(), this.config.chainFullVerifyMs);
     this.fullTimer.unref();
   }
 

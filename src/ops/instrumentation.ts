@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
-import type { JobOutcome, VerificationJobs } from '../jobs/verification-jobs';
-import type { JobData, QueueName } from '../jobs/job-plan';
+import type { JobData, JobOutcome, QueueName } from '../jobs/job-plan';
+import type { JobRunner } from '../jobs/job-runner';
 import { runWithLogContext } from './logging';
 import type { OpsMetrics } from './metrics';
 
@@ -41,36 +41,32 @@ export function instrumentHttp(fastify: FastifyInstance, logger: PinoLogger, met
   });
 }
 
-const INSTRUMENTED = Symbol('claim-ledger:instrumented');
-
 /**
- * Jobs: wraps the one entry point every job goes through (VerificationJobs.run, called by the
- * BullMQ workers and by the in-process runner alike) so each attempt runs in a log context with
- * the job's correlationId (the request id that caused it), queue and causation position, is
- * timed, counted by queue and outcome, and logged. The handlers themselves are unchanged.
+ * Jobs: wraps the one entry point every job goes through (the job runner, called by the BullMQ
+ * workers and by the in-process runner alike) so each attempt runs in a log context with the
+ * job's correlationId (the request id that caused it), queue and causation position, is timed,
+ * counted by queue and outcome, and logged. Returns a new runner; the handlers are unchanged.
  */
-export function instrumentJobs(jobs: VerificationJobs, logger: PinoLogger, metrics: OpsMetrics): void {
-  const target = jobs as VerificationJobs & { [INSTRUMENTED]?: boolean };
-  if (target[INSTRUMENTED]) return;
-  target[INSTRUMENTED] = true;
-  const run = jobs.run.bind(jobs);
-  jobs.run = (queue: QueueName, data: JobData): Promise<JobOutcome> =>
-    // A fresh context: in-process jobs may run inside whichever request's commit woke the dispatcher.
-    runWithLogContext({ correlationId: data.correlationId, queue, causationPosition: data.position }, async () => {
-      const started = process.hrtime.bigint();
-      const elapsed = () => Number(process.hrtime.bigint() - started) / 1e9;
-      const ids = { ...(data.claimId ? { claimId: data.claimId } : {}), ...(data.evidenceId ? { evidenceId: data.evidenceId } : {}) };
-      try {
-        const outcome = await run(queue, data);
-        const seconds = elapsed();
-        metrics.observeJob(queue, seconds, true);
-        logger.info({ ...ids, durationMs: Math.round(seconds * 1e5) / 100, appended: outcome.appended, detail: outcome.detail }, 'job completed');
-        return outcome;
-      } catch (err) {
-        const seconds = elapsed();
-        metrics.observeJob(queue, seconds, false);
-        logger.warn({ ...ids, durationMs: Math.round(seconds * 1e5) / 100, err: { message: (err as Error)?.message ?? String(err) } }, 'job attempt failed');
-        throw err;
-      }
-    }, true);
+export function instrumentJobs(runner: JobRunner, logger: PinoLogger, metrics: OpsMetrics): JobRunner {
+  return {
+    run: (queue: QueueName, data: JobData): Promise<JobOutcome> =>
+      // A fresh context: in-process jobs may run inside whichever request's commit woke the dispatcher.
+      runWithLogContext({ correlationId: data.correlationId, queue, causationPosition: data.position }, async () => {
+        const started = process.hrtime.bigint();
+        const elapsed = () => Number(process.hrtime.bigint() - started) / 1e9;
+        const ids = { ...(data.claimId ? { claimId: data.claimId } : {}), ...(data.evidenceId ? { evidenceId: data.evidenceId } : {}) };
+        try {
+          const outcome = await runner.run(queue, data);
+          const seconds = elapsed();
+          metrics.observeJob(queue, seconds, true);
+          logger.info({ ...ids, durationMs: Math.round(seconds * 1e5) / 100, appended: outcome.appended, detail: outcome.detail }, 'job completed');
+          return outcome;
+        } catch (err) {
+          const seconds = elapsed();
+          metrics.observeJob(queue, seconds, false);
+          logger.warn({ ...ids, durationMs: Math.round(seconds * 1e5) / 100, err: { message: (err as Error)?.message ?? String(err) } }, 'job attempt failed');
+          throw err;
+        }
+      }, true),
+  };
 }

@@ -3,11 +3,11 @@ import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiProduces, ApiResponse, 
 import { HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../auth/roles';
-import { toProblem } from '../common/problem.filter';
-import { problem, sendProblem } from '../common/problem';
+import { toProblem } from '../common/http/problem.filter';
+import { problem, sendProblem } from '../common/http/problem';
 import { HealthChecks } from './health';
+import { HealthProblemSchema, HealthSchema } from './health.schema';
 import { OpsMetrics } from './metrics';
-import { HealthProblemSchema, HealthSchema } from './openapi/schemas';
 
 /**
  * Terminus answers a failed check with a 503 exception holding {status, info, error, details}.

@@ -10,10 +10,10 @@ import { QUEUE_NAMES } from '../jobs/job-plan';
 import type { JobSink } from '../jobs/job-sink';
 import { JOB_SINK, JobsModule } from '../jobs/jobs.module';
 import { LogDispatcher } from '../jobs/log-dispatcher';
-import { VerificationJobs } from '../jobs/verification-jobs';
 import { EventStore } from '../ledger/event-store';
+import { claimCountsByStatus } from '../projections/claims-list/queries';
 import { HealthChecks } from './health';
-import { instrumentHttp, instrumentJobs } from './instrumentation';
+import { instrumentHttp } from './instrumentation';
 import { PinoNestLogger, createRootLogger } from './logging';
 import { OpsMetrics } from './metrics';
 import { setupOpenApi } from './openapi/setup';
@@ -68,7 +68,6 @@ export class OpsModule implements OnModuleInit, OnModuleDestroy {
   constructor(
     @Inject(OPS_RUNTIME) private readonly runtime: OpsRuntime,
     private readonly store: EventStore,
-    private readonly jobs: VerificationJobs,
     private readonly dispatcher: LogDispatcher,
     private readonly ds: DataSource,
     @Inject(JOB_SINK) private readonly sink: JobSink,
@@ -76,7 +75,6 @@ export class OpsModule implements OnModuleInit, OnModuleDestroy {
 
   onModuleInit(): void {
     const { logger, metrics } = this.runtime;
-    instrumentJobs(this.jobs, logger, metrics);
     this.unsubscribe = this.store.onCommit((_head, appended) => {
       try {
         metrics.countAppended(appended ?? []);
@@ -87,12 +85,7 @@ export class OpsModule implements OnModuleInit, OnModuleDestroy {
     const sink = this.sink;
     metrics.bind({
       dispatchLag: () => this.dispatcher.status(),
-      claimsByStatus: async () => {
-        const rows: Array<{ status: string; count: number }> = await this.ds.query(
-          'SELECT status, COUNT(*) AS count FROM claims GROUP BY status',
-        );
-        return rows;
-      },
+      claimsByStatus: () => claimCountsByStatus(this.ds),
       ...(sink instanceof BullMqJobSink
         ? {
             queueCounts: () =>

@@ -13,9 +13,9 @@ import type { Queue } from 'bullmq';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { Principal } from '../auth/roles';
-import { sendProblem } from '../common/problem';
-import { toProblem } from '../common/problem.filter';
+import { sendProblem } from '../common/http/problem';
+import { toProblem } from '../common/http/problem.filter';
+import type { Principal } from '../domain/types';
 import { serveDirectory } from './static-files';
 
 export const QUEUE_BOARD_PATH = '/queues';

@@ -23,8 +23,7 @@ export interface ShutdownOptions {
  */
 export function installGracefulShutdown(app: INestApplicationContext, logger: PinoLogger, options: ShutdownOptions = {}): void {
   const signals = options.signals ?? ['SIGTERM', 'SIGINT'];
-  const envTimeout = Number(process.env.SHUTDOWN_TIMEOUT_MS);
-  const timeoutMs = options.timeoutMs ?? (Number.isInteger(envTimeout) && envTimeout > 0 ? envTimeout : 25_000);
+  const timeoutMs = options.timeoutMs ?? 25_000;
   const exit = options.exit ?? ((code: number) => process.exit(code));
   let shuttingDown = false;
 
@@ -69,7 +68,7 @@ export function installGracefulShutdown(app: INestApplicationContext, logger: Pi
  */
 export async function closeHttpGracefully(
   fastify: { close(): Promise<unknown>; server: { closeIdleConnections?: () => void; closeAllConnections?: () => void } },
-  graceMs = Number(process.env.SHUTDOWN_HTTP_GRACE_MS) > 0 ? Number(process.env.SHUTDOWN_HTTP_GRACE_MS) : 10_000,
+  graceMs: number,
 ): Promise<void> {
   const closing = fastify.close();
   const idle = setInterval(() => fastify.server.closeIdleConnections?.(), 50);

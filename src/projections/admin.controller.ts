@@ -1,9 +1,9 @@
 import { ApiAcceptedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiAccess } from '../ops/openapi/decorators';
-import { RebuildAcceptedSchema } from '../ops/openapi/schemas';
 import { Controller, HttpCode, Post } from '@nestjs/common';
+import { ApiAccess } from '../common/http/openapi';
 import { AdminOnly } from '../auth/roles';
 import { ProjectionRebuilder } from './projection-rebuilder';
+import { RebuildAcceptedSchema } from './rebuild-accepted.schema';
 
 @ApiTags('admin')
 @Controller('api/admin/projections')
@@ -17,7 +17,7 @@ export class ProjectionsAdminController {
   @ApiOperation({ summary: 'Rebuild the read models from the log (admin)', description: 'Answers 202 at once; the rebuild runs in the background.' })
   @ApiAccess('admin')
   @ApiAcceptedResponse({ type: RebuildAcceptedSchema })
-  rebuild() {
+  rebuild(): RebuildAcceptedSchema {
     const alreadyRunning = this.rebuilder.running;
     void this.rebuilder.rebuild().catch(() => undefined);
     return { status: alreadyRunning ? 'already-running' : 'started' };

@@ -5,6 +5,7 @@ import type { InlineProjector } from '../ledger/event-store.types';
 import type { SqlExecutor } from '../ledger/sql-executor';
 import { EVENT_COLUMNS, type EventRow } from '../ledger/ledger-reader';
 import { isReplaying, type ReplayBatch, type ReplayEvent, type ReplayingProjector } from './replay-batch';
+import { settleAll } from './sql-batch';
 
 export interface RebuildReport {
   events: number;
@@ -221,8 +222,9 @@ function readPage(tx: SqlExecutor, after: number): Promise<EventRow[]> {
   return tx.all<EventRow>(PAGE_SQL, [after, PAGE]);
 }
 
+/** The projectors own disjoint tables: their batches' statements are sent together (see writeTables). */
 async function writeBatches(tx: SqlExecutor, batches: readonly ReplayBatch[]): Promise<void> {
-  for (const b of batches) await b.write(tx);
+  await settleAll(batches.map((b) => b.write(tx)));
 }
 
 async function applyEach(tx: SqlExecutor, projectors: readonly InlineProjector[], events: readonly StoredEvent[]): Promise<void> {

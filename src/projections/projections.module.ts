@@ -1,22 +1,19 @@
 import { Module, OnModuleInit } from '@nestjs/common';
 import { EventStore } from '../ledger/event-store';
-import { ReadModelProjector } from './claims.projector';
+import { readModelProjectors } from './index';
 import { ProjectionRebuilder } from './projection-rebuilder';
 import { ProjectionsAdminController } from './admin.controller';
 
 /** Registers the inline read models with the event store (they run in every append's transaction). */
 @Module({
   controllers: [ProjectionsAdminController],
-  providers: [ReadModelProjector, ProjectionRebuilder],
-  exports: [ReadModelProjector, ProjectionRebuilder],
+  providers: [ProjectionRebuilder],
+  exports: [ProjectionRebuilder],
 })
 export class ProjectionsModule implements OnModuleInit {
-  constructor(
-    private readonly store: EventStore,
-    private readonly projector: ReadModelProjector,
-  ) {}
+  constructor(private readonly store: EventStore) {}
 
   onModuleInit(): void {
-    this.store.registerProjector(this.projector);
+    for (const projector of readModelProjectors()) this.store.registerProjector(projector);
   }
 }

@@ -1,9 +1,12 @@
-import type { StoredEvent } from '../domain/events';
+import type { EventType, StoredEvent, StoredEventOf } from '../domain/events';
 import type { InlineProjector } from '../ledger/event-store.types';
 import type { SqlExecutor } from '../ledger/sql-executor';
 
-/** What a bulk replay is given of each event: no metadata, no hashes (the rebuild does not read them). */
-export type ReplayEvent = Pick<StoredEvent, 'position' | 'streamId' | 'streamVersion' | 'type' | 'data' | 'recordedAt'>;
+/** What a bulk replay is given of an event of type T: no metadata, no hashes (the rebuild does not read them). */
+export type ReplayEventOf<T extends EventType> = Pick<StoredEventOf<T>, 'position' | 'streamId' | 'streamVersion' | 'type' | 'data' | 'recordedAt'>;
+
+/** What a bulk replay is given of each event. A union over the types, so checking `type` narrows `data`, as on StoredEvent. */
+export type ReplayEvent = { [T in EventType]: ReplayEventOf<T> }[EventType];
 
 /**
  * A page of events turned into writes: `add` (pure JS, no I/O) for each event in log order, then
@@ -15,8 +18,12 @@ export interface ReplayBatch {
   write(tx: SqlExecutor): Promise<void>;
 }
 
-/** A projector the rebuild can replay in bulk on SQLite (its pages built while the previous one is written). */
+/**
+ * A projector the rebuild can replay in bulk on SQLite (its pages built while the previous one
+ * is written); it batches group commits too (`applyBatch`).
+ */
 export interface ReplayingProjector extends InlineProjector {
+  applyBatch(tx: SqlExecutor, events: readonly StoredEvent[]): Promise<void>;
   replayBatch(): ReplayBatch;
 }
 

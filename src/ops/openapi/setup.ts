@@ -2,10 +2,18 @@ import type { INestApplication } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, getSchemaPath, type OpenAPIObject } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { problem, sendProblem } from '../../common/problem';
+import { API_KEY_SCHEME } from '../../common/http/openapi';
+import { problem, sendProblem } from '../../common/http/problem';
+import { FieldErrorSchema, ProblemSchema } from '../../common/http/schemas';
+import { HealthCheckItemSchema, HealthProblemSchema, HealthSchema } from '../health.schema';
 import { serveDirectory } from '../static-files';
-import { API_KEY_SCHEME } from './decorators';
-import { OPENAPI_SCHEMAS, ProblemSchema } from './schemas';
+
+/**
+ * Schemas named by a $ref that no route's decorators register (so $refs resolve everywhere).
+ * The others are registered by the routes that answer them; each sits beside the view it
+ * describes (e.g. src/evidence/evidence-view.schema.ts), the shared pieces in src/common/http/.
+ */
+const OPENAPI_SCHEMAS = [FieldErrorSchema, ProblemSchema, HealthCheckItemSchema, HealthSchema, HealthProblemSchema];
 
 export const DOCS_PATH = 'docs';
 export const DOCS_JSON_PATH = 'docs-json';

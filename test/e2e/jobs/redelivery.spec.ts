@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { BullMqWorkers } from '../../../src/jobs/bullmq';
 import { planJobs, type PlannedJob } from '../../../src/jobs/job-plan';
 import { DISPATCHER_CHECKPOINT } from '../../../src/jobs/log-dispatcher';
-import { VerificationJobs } from '../../../src/jobs/verification-jobs';
+import { JOB_RUNNER, type JobRunner } from '../../../src/jobs/job-runner';
 import { crimeaClaimBody, evidenceBody, pledgeBody, reportBody, tempDbPath } from '../../support/app';
 import { TEST_REDIS_URL } from '../../support/redis';
 import {
@@ -63,7 +63,7 @@ describe.each(RUN_MODES)('redelivery, %s mode', (mode: RunMode) => {
     const jobs = before.flatMap(planJobs);
     expect(jobs.map((j) => j.queue).sort()).toEqual(['evidence-attach', 'evidence-detach', 'pledge-match', 'report-match', 'report-match']);
 
-    const runner = t.app.get(VerificationJobs);
+    const runner = t.app.get<JobRunner>(JOB_RUNNER);
     for (const job of jobs) {
       expect({ job: job.jobId, appended: (await runner.run(job.queue, job.data)).appended }).toEqual({ job: job.jobId, appended: 0 });
     }
@@ -157,7 +157,7 @@ describe('a job run by hand, then delivered by BullMQ', () => {
     const jobs = (await t.api.feed()).flatMap(planJobs);
     const job1 = jobs.find((j) => j.data.evidenceId === e1)!;
     const job2 = jobs.find((j) => j.data.evidenceId === e2)!;
-    const runner = t.app.get(VerificationJobs);
+    const runner = t.app.get<JobRunner>(JOB_RUNNER);
 
     const firstRun = await runner.run(job1.queue, job1.data);
     expect(firstRun.appended).toBe(2); // EvidenceAttached + VerificationStatusChanged (→ contradicted)

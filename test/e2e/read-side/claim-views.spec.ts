@@ -4,7 +4,7 @@
  */
 import request from 'supertest';
 import { buildClaimReview, RATING_VALUE } from '../../../src/claim-review/claim-review';
-import type { StoredEvent } from '../../../src/domain/events';
+import type { StoredEventOf } from '../../../src/domain/events';
 import { bearer, bootApp, createKey, crimeaClaimBody, evidenceBody, pledgeBody, reportBody, type TestApp } from '../../support/app';
 import { waitFor } from './helpers';
 
@@ -279,7 +279,7 @@ describe('GET /api/claims/:id/claim-review (schema.org ClaimReview)', () => {
         recordedAt: '2024-01-01T00:00:00.000Z',
         prevHash: '0'.repeat(64),
         hash: 'f'.repeat(64),
-      } as unknown as StoredEvent;
+      } as unknown as StoredEventOf<'VerificationStatusChanged'>;
       const r = buildClaimReview({
         claimId: 'x',
         claim: { kind: 'claim', statement: 's', speaker: { name: 'The Kremlin' }, madeAt: '2022-03-30T12:00:00Z', source: { url: 'https://a.example' }, topics: [], scope: null },

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import * as sqlite3 from 'sqlite3';
 import { BullMqWorkers } from '../../../src/jobs/bullmq';
 import { QueueNames, planJobs } from '../../../src/jobs/job-plan';
-import { VerificationJobs } from '../../../src/jobs/verification-jobs';
+import { JOB_RUNNER, type JobRunner } from '../../../src/jobs/job-runner';
 import { verifyChain } from '../../../src/ledger/chain-verifier';
 import { EventStore } from '../../../src/ledger/event-store';
 import { LedgerReader } from '../../../src/ledger/ledger-reader';
@@ -47,7 +47,7 @@ describe('hand-over straight from the commit (BullMQ, no workers yet)', () => {
       expect(await queue.getJob(attach.jobId)).toBeUndefined();
       await waitFor('the attach job to be handed over again', () => queue.getJob(attach.jobId), (job) => job !== undefined);
 
-      const workers = new BullMqWorkers(TEST_REDIS_URL, t.prefix!, t.app.get(VerificationJobs), {
+      const workers = new BullMqWorkers(TEST_REDIS_URL, t.prefix!, t.app.get<JobRunner>(JOB_RUNNER), {
         concurrency: 2,
         lockDurationMs: 30_000,
         stalledIntervalMs: 30_000,

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { BullMqWorkers } from '../../../src/jobs/bullmq';
 import { LogDispatcher } from '../../../src/jobs/log-dispatcher';
-import { VerificationJobs } from '../../../src/jobs/verification-jobs';
+import { JOB_RUNNER, type JobRunner } from '../../../src/jobs/job-runner';
 import { bearer, crimeaClaimBody, evidenceBody, pledgeBody, reportBody } from '../../support/app';
 import {
   PrefixLedger,
@@ -122,7 +122,7 @@ describe('Redis restarted empty while jobs were queued but not yet run', () => {
     redis = null;
     redis = await startRedisServer(port);
 
-    workers = new BullMqWorkers(redisUrl, t.prefix!, t.app.get(VerificationJobs), { concurrency: 2, lockDurationMs: 5_000, stalledIntervalMs: 5_000 });
+    workers = new BullMqWorkers(redisUrl, t.prefix!, t.app.get<JobRunner>(JOB_RUNNER), { concurrency: 2, lockDurationMs: 5_000, stalledIntervalMs: 5_000 });
     const view = await t.api.waitForStatus(claimId, 'contradicted', { timeoutMs: 20_000 });
     expect(view.evidence).toEqual([expect.objectContaining({ evidenceId, attachedBy: 'checker' })]);
     expect(attachmentsIn(await t.api.feed(), claimId, evidenceId)).toHaveLength(1);

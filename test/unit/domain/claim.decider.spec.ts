@@ -8,7 +8,7 @@ import {
   type ClaimCommand,
   type ClaimState,
 } from '../../../src/domain/claim.decider';
-import type { ClaimRecordedData, MatchRule, NewEvent } from '../../../src/domain/events';
+import type { ClaimRecordedData, MatchRule, NewEvent, StoredEvent } from '../../../src/domain/events';
 import type { EvidenceFact } from '../../../src/domain/verdict';
 import { scenario } from '../../support/decider';
 
@@ -242,7 +242,48 @@ describe('Claim evolve', () => {
       attached: { [E2]: { stance: 'contradicts', attachedBy: 'matcher' } },
       seen: { [E1]: true, [E2]: true },
       status: 'disputed',
+      verdict: { support: 0.64, contradict: 0.64, basis: [E1, E2], rule: 'verdict-v1' },
+      attachments: [
+        { evidenceId: E1, stance: 'supports', attachedBy: 'checker', attached: false, placed: null },
+        { evidenceId: E2, stance: 'contradicts', attachedBy: 'matcher', attached: true, placed: null },
+      ],
+      // Events not stored yet have no place in the log: no history entries, no first or last.
+      statusHistory: [],
+      first: null,
+      last: null,
     });
+  });
+
+  it('keeps what the claim view and the timeline need from stored events: places, status history, head', () => {
+    const rule: MatchRule = { name: 'scope-match-v1', place: 'Chernihiv', indicator: 'shelling', by: 'name' };
+    const stored = [
+      recorded(),
+      attached(E1, 'contradicts', 'matcher', rule),
+      statusChanged('unverified', 'contradicted', 0, 0.64, [E1]),
+      detached(E1),
+      statusChanged('contradicted', 'unverified', 0, 0, []),
+    ].map((e, i) => ({
+      ...e,
+      position: 10 + i * 10,
+      streamId: 'claim-x',
+      streamVersion: i + 1,
+      recordedAt: `2022-03-30T10:0${i}:00.000Z`,
+      metadata: { actor: { kind: 'system' as const, name: 'test' }, correlationId: 'c', causationId: null },
+      prevHash: `h${i}`,
+      hash: `h${i + 1}`,
+    })) as StoredEvent[];
+    const state = foldClaim(stored);
+    expect(state.attachments).toEqual([
+      { evidenceId: E1, stance: 'contradicts', attachedBy: 'matcher', rule, attached: false, placed: { position: 20, recordedAt: '2022-03-30T10:01:00.000Z' } },
+    ]);
+    expect(state.statusHistory).toEqual([
+      { status: 'unverified', position: 10, recordedAt: '2022-03-30T10:00:00.000Z' },
+      { status: 'contradicted', position: 30, recordedAt: '2022-03-30T10:02:00.000Z' },
+      { status: 'unverified', position: 50, recordedAt: '2022-03-30T10:04:00.000Z' },
+    ]);
+    expect(state.first).toEqual({ position: 10, recordedAt: '2022-03-30T10:00:00.000Z' });
+    expect(state.last).toEqual({ position: 50, recordedAt: '2022-03-30T10:04:00.000Z', streamVersion: 5, hash: 'h5' });
+    expect(state.verdict).toEqual({ support: 0, contradict: 0, basis: [], rule: 'verdict-v1' });
   });
 
   it('ignores events of other aggregates and leaves the initial state untouched', () => {

@@ -5,7 +5,7 @@ import type { NewEvent, StoredEvent } from '../../../src/domain/events';
 import { EventStore } from '../../../src/ledger/event-store';
 import type { AppendRequest, AppendResult, InlineProjector } from '../../../src/ledger/event-store.types';
 import { GENESIS_HASH, eventHash } from '../../../src/ledger/hash-chain';
-import { IdempotencyReplay } from '../../../src/ledger/idempotency-replay.error';
+import { IdempotencyReplay } from '../../../src/ledger/idempotency';
 import { canonicalize } from '../../../src/ledger/canonical-json';
 import { openLedger, testMetadata, type TestLedger } from '../../support/ledger';
 

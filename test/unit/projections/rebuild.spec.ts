@@ -6,7 +6,7 @@ import { EventStore } from '../../../src/ledger/event-store';
 import type { InlineProjector } from '../../../src/ledger/event-store.types';
 import { LedgerReader } from '../../../src/ledger/ledger-reader';
 import type { SqlExecutor } from '../../../src/ledger/sql-executor';
-import { ReadModelProjector } from '../../../src/projections/claims.projector';
+import { readModelProjectors } from '../../../src/projections';
 import { ProjectionRebuilder } from '../../../src/projections/projection-rebuilder';
 import type { ReplayBatch, ReplayingProjector } from '../../../src/projections/replay-batch';
 import { TEST_PG_URL, dropSchema, uniqueSchema } from '../../support/postgres';
@@ -107,11 +107,15 @@ async function indexes(db: Db): Promise<unknown[]> {
 /** The definition: empty the read models, then `apply` on each event in log order, in one transaction. */
 async function replayByApply(db: Db): Promise<void> {
   const events: StoredEvent[] = await new LedgerReader(db.ds).readAfter(0, 1_000_000);
-  const projector = new ReadModelProjector();
+  const projectors = readModelProjectors();
   await db.store.transaction(async (tx) => {
-    for (const t of projector.tables) await tx.run(`DELETE FROM ${t}`);
-    for (const e of events) await projector.apply(tx, e);
+    for (const p of projectors) for (const t of p.tables) await tx.run(`DELETE FROM ${t}`);
+    for (const e of events) for (const p of projectors) await p.apply(tx, e);
   });
+}
+
+function registerReadModels(db: Db): void {
+  for (const p of readModelProjectors()) db.store.registerProjector(p);
 }
 
 /** A deterministic pseudo-random log in the service's shape, with the awkward cases spread over several pages. */
@@ -187,7 +191,7 @@ function run(name: string, open: () => Promise<Db>): void {
     });
 
     it('leaves the read models exactly as apply on each event leaves them (several pages, every kind of event)', async () => {
-      db.store.registerProjector(new ReadModelProjector());
+      registerReadModels(db);
       await writeLog(db, sampleLog(2600, 1, db.dialect === 'postgres'));
       await replayByApply(db);
       const expected = await dump(db);
@@ -211,7 +215,7 @@ function run(name: string, open: () => Promise<Db>): void {
     });
 
     it('a page the bulk path cannot take goes event by event, and the result is still exact', async () => {
-      db.store.registerProjector(new ReadModelProjector());
+      registerReadModels(db);
       const log = sampleLog(2300, 3, db.dialect === 'postgres');
       // A stance that is not text: the batch refuses it, apply writes it as it is (REAL 1.5 into a TEXT column).
       const i = log.findIndex((e, k) => k > 1200 && e.type === 'EvidenceAttached');
@@ -224,7 +228,7 @@ function run(name: string, open: () => Promise<Db>): void {
     });
 
     it('fails as apply fails (a claim recorded twice), leaving the read models and indexes as they were', async () => {
-      db.store.registerProjector(new ReadModelProjector());
+      registerReadModels(db);
       const log = sampleLog(1500, 4, db.dialect === 'postgres');
       await writeLog(db, log);
       await replayByApply(db);
@@ -253,9 +257,9 @@ describe('ProjectionRebuilder on SQLite: a bulk write that fails part way', () =
   });
 
   it('starts over on the careful path in the same transaction, and ends exact', async () => {
-    const real = new ReadModelProjector();
+    const [real, ...others] = readModelProjectors();
     let pages = 0;
-    // The read models' projector, except that its second bulk page writes, then fails as a constraint would.
+    // The claims list's projector, except that its second bulk page writes, then fails as a constraint would.
     const flaky: ReplayingProjector = {
       name: real.name,
       tables: real.tables,
@@ -274,6 +278,7 @@ describe('ProjectionRebuilder on SQLite: a bulk write that fails part way', () =
       },
     };
     db.store.registerProjector(flaky as InlineProjector);
+    for (const p of others) db.store.registerProjector(p);
     await writeLog(db, sampleLog(3100, 6));
     await replayByApply(db);
     const expected = await dump(db);
@@ -284,5 +289,31 @@ describe('ProjectionRebuilder on SQLite: a bulk write that fails part way', () =
     expect(report.events).toBe(3100);
     expect(await dump(db)).toEqual(expected);
     expect(await indexes(db)).toEqual(schema);
+  });
+});
+
+describe('read-model projectors on SQLite: applyBatch alone', () => {
+  let db: Db;
+  beforeEach(async () => {
+    db = await openSqlite();
+  });
+  afterEach(async () => {
+    await db.close();
+  });
+
+  // Group commits call each projector's applyBatch on its own (not only all of them together, as a rebuild page does).
+  it('each projector, page by page through its own applyBatch, writes what apply on each event writes', async () => {
+    await writeLog(db, sampleLog(2600, 7));
+    await replayByApply(db);
+    const expected = await dump(db);
+    const events: StoredEvent[] = await new LedgerReader(db.ds).readAfter(0, 1_000_000);
+    const projectors = readModelProjectors();
+    await db.store.transaction(async (tx) => {
+      for (const p of projectors) for (const t of p.tables) await tx.run(`DELETE FROM ${t}`);
+      for (const p of projectors) {
+        for (let i = 0; i < events.length; i += 300) await p.applyBatch(tx, events.slice(i, i + 300));
+      }
+    });
+    expect(await dump(db)).toEqual(expected);
   });
 });

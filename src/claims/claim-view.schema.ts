@@ -1,0 +1,107 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { EX } from '../common/http/examples';
+import { HeadSchema, ScopeSchema, SourceSchema } from '../common/http/schemas';
+import type { MatchRule } from '../domain/events';
+import {
+  RELIABILITIES,
+  STANCES,
+  VERIFICATION_STATUSES,
+  type AttachedBy,
+  type Credibility,
+  type Reliability,
+  type Stance,
+  type VerificationStatus,
+} from '../domain/types';
+import { ClaimListItemSchema } from './claim-list.schema';
+
+/* GET /api/claims/:id: the claim view that buildClaimView (claim-view.ts) builds. */
+
+export class VerdictSchema {
+  @ApiProperty({ example: 0, description: 'Weighted support' })
+  support!: number;
+
+  @ApiProperty({ example: 1, description: 'Weighted contradiction' })
+  contradict!: number;
+
+  @ApiProperty({ type: [String], example: [EX.evidenceId], description: 'Evidence ids the status rests on' })
+  basis!: string[];
+
+  @ApiProperty({ example: 'verdict-v1' })
+  rule!: string;
+}
+
+export class ClaimEvidenceItemSchema {
+  @ApiProperty({ format: 'uuid', example: EX.evidenceId })
+  evidenceId!: string;
+
+  @ApiProperty({ enum: STANCES, example: 'contradicts' })
+  stance!: Stance;
+
+  @ApiProperty({ enum: ['checker', 'matcher'], example: 'checker' })
+  attachedBy!: AttachedBy;
+
+  @ApiProperty({ example: EX.evidenceSummary })
+  summary!: string;
+
+  @ApiProperty({ type: () => SourceSchema })
+  source!: SourceSchema;
+
+  @ApiProperty({ enum: RELIABILITIES, example: 'B' })
+  reliability!: Reliability;
+
+  // type given: swc (the tests' compiler) emits no runtime type for the Credibility alias.
+  @ApiProperty({ type: Number, minimum: 1, maximum: 6, example: 2 })
+  credibility!: Credibility;
+
+  @ApiProperty({ example: EX.observedAt })
+  observedAt!: string;
+
+  @ApiProperty({ example: false })
+  retracted!: boolean;
+
+  @ApiPropertyOptional({ example: true, description: 'false once detached (after a retraction)' })
+  attached?: boolean;
+
+  @ApiPropertyOptional({ example: '2022-03-30T09:15:02.118Z' })
+  attachedAt?: string;
+
+  @ApiPropertyOptional({ example: 3 })
+  attachedPosition?: number;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: 'For matcher attachments: which scope place and indicator matched',
+    example: { name: 'scope-match-v1', place: 'Chernihiv', indicator: 'shelling', by: 'name' },
+  })
+  rule?: MatchRule;
+}
+
+export class StatusHistoryItemSchema {
+  @ApiProperty({ enum: VERIFICATION_STATUSES, example: 'contradicted' })
+  status!: VerificationStatus;
+
+  @ApiProperty({ example: '2022-03-30T09:15:02.118Z' })
+  at!: string;
+
+  @ApiProperty({ example: 4 })
+  position!: number;
+}
+
+/** The claim view: a list item plus its scope, verdict, evidence and status history. */
+export class ClaimViewSchema extends ClaimListItemSchema {
+  @ApiProperty({ type: () => ScopeSchema, nullable: true, description: 'Pledges only; null for claims' })
+  scope!: ScopeSchema | null;
+
+  @ApiProperty({ type: () => VerdictSchema })
+  verdict!: VerdictSchema;
+
+  @ApiProperty({ type: () => [ClaimEvidenceItemSchema] })
+  evidence!: ClaimEvidenceItemSchema[];
+
+  @ApiProperty({ type: () => [StatusHistoryItemSchema] })
+  statusHistory!: StatusHistoryItemSchema[];
+
+  @ApiPropertyOptional({ type: () => HeadSchema, description: 'The last event of the claim stream' })
+  head?: HeadSchema;
+}

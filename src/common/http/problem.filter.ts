@@ -1,0 +1,93 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { DomainError } from '../../domain/errors';
+import { problem, sendProblem, type Problem } from './problem';
+import { RequestValidationError } from './request-validation.error';
+import { ResponseReplay } from './response-replay';
+
+/** The one place where errors become HTTP answers (RFC 9457 problem+json). */
+export function toProblem(err: unknown): { problem: Problem; headers: Record<string, string> } {
+  const headers: Record<string, string> = {};
+  if (err instanceof RequestValidationError) {
+    return { problem: problem(err.status, err.message, { errors: err.errors }), headers };
+  }
+  if (err instanceof DomainError) {
+    const errors = err.field ? [{ field: err.field, message: err.message }] : undefined;
+    switch (err.kind) {
+      case 'not-found':
+        return { problem: problem(404, err.message, { errors }), headers };
+      case 'conflict':
+        return { problem: problem(409, err.message, { errors }), headers };
+      case 'precondition-failed':
+        return { problem: problem(412, err.message, { errors: [{ field: 'If-Match', message: err.message }] }), headers };
+      case 'invalid':
+        return { problem: problem(400, err.message, { errors }), headers };
+      case 'not-rated':
+        return { problem: problem(409, err.message, { title: 'Not yet rated' }), headers };
+      case 'unavailable':
+        headers['retry-after'] = '1';
+        return { problem: problem(503, err.message), headers };
+    }
+  }
+  if (err instanceof HttpException) {
+    const status = err.getStatus();
+    const response = err.getResponse();
+    const detail =
+      typeof response === 'string'
+        ? response
+        : Array.isArray((response as { message?: unknown }).message)
+          ? ((response as { message: string[] }).message).join('; ')
+          : String((response as { message?: unknown }).message ?? err.message);
+    if (status === 401) headers['www-authenticate'] = 'Bearer';
+    // A 400 that no DTO explained (unparsable JSON, wrong body type) is about the body itself.
+    const errors = status === 400 ? [{ field: 'body', message: detail }] : undefined;
+    return { problem: problem(status, detail, errors ? { errors } : {}), headers };
+  }
+  // Errors raised by Fastify itself before a route runs (body parsing, size limit, media type).
+  const fastifyErr = err as { statusCode?: number; code?: string; message?: string };
+  if (typeof fastifyErr?.statusCode === 'number' && fastifyErr.statusCode >= 400 && fastifyErr.statusCode < 500) {
+    const status = fastifyErr.statusCode;
+    const detail =
+      status === 413
+        ? 'request body is larger than 1 MiB'
+        : fastifyErr.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+          ? 'send the body as application/json'
+          : (fastifyErr.message ?? 'bad request');
+    const field = status === 400 ? [{ field: 'body', message: detail }] : undefined;
+    return { problem: problem(status, detail, field ? { errors: field } : {}), headers };
+  }
+  return { problem: problem(500, 'internal error; the request was not applied'), headers };
+}
+
+@Catch()
+export class ProblemFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HTTP');
+
+  catch(err: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    if (err instanceof ResponseReplay) {
+      replayOrConflict(reply, err);
+      return;
+    }
+    const { problem: p, headers } = toProblem(err);
+    if (p.status >= 500) this.logger.error((err as Error)?.stack ?? String(err));
+    sendProblem(reply, p, headers);
+  }
+}
+
+export function replayOrConflict(reply: FastifyReply, replay: ResponseReplay): void {
+  if (!replay.sameRequest) {
+    sendProblem(
+      reply,
+      problem(409, 'this Idempotency-Key was already used with a different request', {
+        errors: [{ field: 'Idempotency-Key', message: 'already used with a different request body' }],
+      }),
+    );
+    return;
+  }
+  for (const [k, v] of Object.entries(replay.response.headers)) reply.header(k, v);
+  reply.header('idempotent-replayed', 'true');
+  reply.status(replay.response.status);
+  if (replay.response.body === null || replay.response.body === undefined) reply.send();
+  else reply.header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(replay.response.body));
+}

@@ -1,0 +1,112 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { EX, SOURCE_EXAMPLE } from '../common/http/examples';
+import { SourceSchema } from '../common/http/schemas';
+import {
+  RELIABILITIES,
+  STANCES,
+  type AttachedBy,
+  type Credibility,
+  type Reliability,
+  type Stance,
+} from '../domain/types';
+
+/* GET /api/evidence/:id: the evidence view that EvidenceService.view builds. */
+
+export class RetractionSchema {
+  @ApiProperty({ example: EX.reason })
+  reason!: string;
+
+  @ApiProperty({ example: '2022-03-31T10:00:00.000Z' })
+  at!: string;
+
+  @ApiProperty({ example: 7 })
+  position!: number;
+}
+
+export class AttachmentSchema {
+  @ApiProperty({ format: 'uuid', example: EX.claimId })
+  claimId!: string;
+
+  @ApiProperty({ enum: STANCES, example: 'contradicts' })
+  stance!: Stance;
+
+  @ApiProperty({ enum: ['checker', 'matcher'], example: 'checker' })
+  attachedBy!: AttachedBy;
+
+  @ApiProperty({ example: '2022-03-30T09:15:02.118Z' })
+  attachedAt!: string;
+
+  @ApiProperty({ example: 3 })
+  attachedPosition!: number;
+
+  @ApiProperty({ example: true })
+  attached!: boolean;
+
+  @ApiProperty({ type: Number, nullable: true, example: null })
+  detachedPosition!: number | null;
+}
+
+export class EvidencePlaceSchema {
+  @ApiProperty({ example: EX.chernihiv.name })
+  name!: string;
+
+  @ApiPropertyOptional({ example: EX.chernihiv.lat })
+  lat?: number;
+
+  @ApiPropertyOptional({ example: EX.chernihiv.lon })
+  lon?: number;
+}
+
+export class EvidenceViewSchema {
+  @ApiProperty({ format: 'uuid', example: EX.evidenceId })
+  id!: string;
+
+  @ApiProperty({ enum: ['evidence', 'report'], example: 'evidence' })
+  kind!: 'evidence' | 'report';
+
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, example: EX.claimId, description: 'null for a report' })
+  claimId!: string | null;
+
+  @ApiPropertyOptional({ enum: STANCES, example: 'contradicts', description: 'Absent for a report' })
+  stance?: Stance;
+
+  @ApiProperty({ example: EX.evidenceSummary })
+  summary!: string;
+
+  @ApiProperty({ type: () => SourceSchema, example: SOURCE_EXAMPLE })
+  source!: SourceSchema;
+
+  @ApiProperty({ example: EX.observedAt })
+  observedAt!: string;
+
+  @ApiProperty({ enum: RELIABILITIES, example: 'B' })
+  reliability!: Reliability;
+
+  // type given: swc (the tests' compiler) emits no runtime type for the Credibility alias.
+  @ApiProperty({ type: Number, minimum: 1, maximum: 6, example: 2 })
+  credibility!: Credibility;
+
+  @ApiPropertyOptional({ type: () => [EvidencePlaceSchema] })
+  places?: EvidencePlaceSchema[];
+
+  @ApiPropertyOptional({ type: [String], example: ['shelling'] })
+  indicators?: string[];
+
+  @ApiProperty({ example: '2022-03-30T09:10:00.000Z' })
+  recordedAt!: string;
+
+  @ApiProperty({ example: 2 })
+  position!: number;
+
+  @ApiProperty({ example: false })
+  retracted!: boolean;
+
+  @ApiProperty({ type: () => RetractionSchema, nullable: true })
+  retraction!: RetractionSchema | null;
+
+  @ApiProperty({ type: () => [AttachmentSchema] })
+  attachedTo!: AttachmentSchema[];
+
+  @ApiProperty({ example: 1 })
+  version!: number;
+}

@@ -1,0 +1,33 @@
+import { claimStreamId, evidenceStreamId } from '../domain/events';
+import type { JobData, JobHandler, JobOutcome } from './job-kinds';
+import type { VerificationPorts } from './ports';
+import { VerificationWorkflow, evidenceFrom, type WorkflowOptions } from './workflow';
+
+/**
+ * Queue evidence-attach: evidence a checker sent for one claim, with their stance. Both streams
+ * are read in one query (one snapshot); the piece's own facts come from its EvidenceSubmitted, as
+ * its read-model row does.
+ */
+export class AttachCheckedHandler implements JobHandler {
+  private readonly workflow: VerificationWorkflow;
+
+  constructor(
+    private readonly ports: Pick<VerificationPorts, 'streams' | 'evidence' | 'appender'>,
+    options: WorkflowOptions = {},
+  ) {
+    this.workflow = new VerificationWorkflow(ports, options);
+  }
+
+  async handle(data: JobData): Promise<JobOutcome> {
+    const evidenceStream = evidenceStreamId(data.evidenceId!);
+    const claimStream = claimStreamId(data.claimId!);
+    const streams = await this.ports.streams.readStreams([evidenceStream, claimStream]);
+    const evidence = evidenceFrom(data.evidenceId!, streams.get(evidenceStream)!);
+    if (!evidence.data.stance) throw new Error(`evidence ${data.evidenceId} has no stance`);
+    const appended = await this.workflow.attach(data, data.claimId!, evidence.version, evidence.data.stance, 'checker', undefined, {
+      claimEvents: streams.get(claimStream)!,
+      evidence: evidence.data,
+    });
+    return { appended, detail: appended ? 'attached' : 'already attached or retracted' };
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * The kinds of verification work, one per queue, and what each job carries. They live here,
+ * with the handlers that take them; src/jobs plans and moves jobs of these kinds.
+ */
+
+/** BullMQ queue names (README lists them): one per kind of verification work. */
+export const QueueNames = {
+  attach: 'evidence-attach',
+  matchReport: 'report-match',
+  matchPledge: 'pledge-match',
+  detach: 'evidence-detach',
+} as const;
+export type QueueName = (typeof QueueNames)[keyof typeof QueueNames];
+export const QUEUE_NAMES: readonly QueueName[] = Object.values(QueueNames);
+
+export interface JobData {
+  /** The ledger position of the event that caused this job. */
+  position: number;
+  correlationId: string;
+  evidenceId?: string;
+  claimId?: string;
+}
+
+export interface JobOutcome {
+  /** Events this run appended (0 when the work was already done: redelivery is harmless). */
+  appended: number;
+  detail: string;
+}
+
+/** One kind of verification work, run for one job. */
+export interface JobHandler {
+  handle(data: JobData): Promise<JobOutcome>;
+}

@@ -1,0 +1,31 @@
+import { matchReportToScope, stanceForExpectation } from '../domain/matching';
+import type { JobData, JobHandler, JobOutcome } from './job-kinds';
+import type { VerificationPorts } from './ports';
+import { VerificationWorkflow, matchRuleOf, type WorkflowOptions } from './workflow';
+
+/** Queue report-match: a field report; attach it to every pledge whose scope it matches. */
+export class MatchReportHandler implements JobHandler {
+  private readonly workflow: VerificationWorkflow;
+
+  constructor(
+    private readonly ports: Pick<VerificationPorts, 'scopes' | 'streams' | 'evidence' | 'appender'>,
+    options: WorkflowOptions = {},
+  ) {
+    this.workflow = new VerificationWorkflow(ports, options);
+  }
+
+  async handle(data: JobData): Promise<JobOutcome> {
+    const evidence = await this.workflow.loadEvidence(data.evidenceId!);
+    if (evidence.retracted) return { appended: 0, detail: 'retracted' };
+    const pledges = await this.ports.scopes.all();
+    let appended = 0;
+    let matched = 0;
+    for (const { claimId, scope } of pledges) {
+      const m = matchReportToScope(scope, evidence.data);
+      if (!m) continue;
+      matched++;
+      appended += await this.workflow.attach(data, claimId, evidence.version, stanceForExpectation(scope.expectation), 'matcher', matchRuleOf(m));
+    }
+    return { appended, detail: `matched ${matched} of ${pledges.length} pledges` };
+  }
+}

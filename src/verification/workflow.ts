@@ -1,0 +1,161 @@
+import { decideClaim, foldClaim, type ClaimCommand } from '../domain/claim.decider';
+import { ConcurrencyError } from '../domain/errors';
+import { foldEvidence } from '../domain/evidence.decider';
+import {
+  claimStreamId,
+  evidenceStreamId,
+  type EventMetadata,
+  type EvidenceSubmittedData,
+  type MatchRule,
+  type NewEvent,
+  type StoredEvent,
+} from '../domain/events';
+import type { ScopeMatch } from '../domain/matching';
+import type { AttachedBy, Stance } from '../domain/types';
+import type { EvidenceFact } from '../domain/verdict';
+import type { JobData } from './job-kinds';
+import { realSleep, type Sleep, type VerificationPorts } from './ports';
+
+/** How often a handler reads again and decides again after losing a race, before giving up. */
+export const MAX_CONFLICT_RETRIES = 20;
+
+export interface WorkflowOptions {
+  /** Test and demo hook: a pause before each append, to widen the window for crash tests. */
+  pauseBeforeAppendMs?: number;
+  /** The pause before a retry and before an append; tests pass one that does not wait. */
+  sleep?: Sleep;
+}
+
+/** The piece as its own stream tells it: its EvidenceSubmitted data, retracted or not, and the stream's version. */
+export interface EvidenceOnLog {
+  data: EvidenceSubmittedData;
+  retracted: boolean;
+  version: number;
+}
+
+export type WorkflowPorts = Pick<VerificationPorts, 'streams' | 'evidence' | 'appender'>;
+
+/**
+ * What every verification handler shares: each reads the log, lets the pure deciders and
+ * verification rules decide, and appends with expected versions, so a job that runs twice, or
+ * races another worker, appends its events at most once.
+ */
+export class VerificationWorkflow {
+  private readonly pauseBeforeAppendMs: number;
+  private readonly sleep: Sleep;
+
+  constructor(
+    private readonly ports: WorkflowPorts,
+    options: WorkflowOptions = {},
+  ) {
+    this.pauseBeforeAppendMs = options.pauseBeforeAppendMs ?? 0;
+    this.sleep = options.sleep ?? realSleep;
+  }
+
+  /**
+   * Attaches one piece to one claim and recomputes the status in the same append. The evidence
+   * stream's version is a precondition: if it was retracted meanwhile, the append fails, the
+   * retry sees the retraction, and nothing is attached.
+   */
+  attach(
+    data: JobData,
+    claimId: string,
+    evidenceVersion: number,
+    stance: Stance,
+    attachedBy: AttachedBy,
+    rule?: MatchRule,
+    /** Read already, with the evidence stream: the claim's events for the first attempt, and the piece's data. */
+    known?: { claimEvents: StoredEvent[]; evidence: EvidenceSubmittedData },
+  ): Promise<number> {
+    const evidenceId = data.evidenceId!;
+    return this.withRetries(async (attempt) => {
+      let version = evidenceVersion;
+      let piece = known?.evidence;
+      if (attempt > 0) {
+        const fresh = await this.loadEvidence(evidenceId);
+        if (fresh.retracted) return 0;
+        version = fresh.version;
+        piece = fresh.data;
+      } else if (version > 1) {
+        return 0; // retracted already (the stream has moved past EvidenceSubmitted)
+      }
+      const events = attempt === 0 && known ? known.claimEvents : await this.ports.streams.readStream(claimStreamId(claimId));
+      const state = foldClaim(events);
+      if (!state.exists) throw new Error(`claim ${claimId} does not exist`);
+      if (state.seen[evidenceId]) return 0;
+      const ids = [...Object.keys(state.attached), evidenceId];
+      const facts = await this.facts(ids, piece ? { [evidenceId]: piece } : {});
+      const command: ClaimCommand = { type: 'AttachEvidence', evidenceId, stance, attachedBy, rule, facts };
+      return this.appendDecided(claimId, events.length, decideClaim(command, state), data, [
+        { streamId: evidenceStreamId(evidenceId), expectedVersion: version },
+      ]);
+    });
+  }
+
+  /** Appends what a decider decided to the claim's stream, as the verification worker; returns how many events. */
+  async appendDecided(
+    claimId: string,
+    expectedVersion: number,
+    events: NewEvent[],
+    data: JobData,
+    preconditions: Array<{ streamId: string; expectedVersion: number }> = [],
+  ): Promise<number> {
+    if (events.length === 0) return 0;
+    if (this.pauseBeforeAppendMs > 0) await this.sleep(this.pauseBeforeAppendMs);
+    const metadata: EventMetadata = {
+      actor: { kind: 'system', name: 'verification-worker' },
+      correlationId: data.correlationId,
+      causationId: String(data.position),
+    };
+    await this.ports.appender.append({ streamId: claimStreamId(claimId), expectedVersion, events, metadata, preconditions });
+    return events.length;
+  }
+
+  async withRetries(work: (attempt: number) => Promise<number>): Promise<number> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await work(attempt);
+      } catch (err) {
+        if (!(err instanceof ConcurrencyError) || attempt >= MAX_CONFLICT_RETRIES) throw err;
+        // Lost a race with another writer of the same stream: read again and decide again.
+        await this.sleep(Math.min(200, 5 * 2 ** attempt) * Math.random());
+      }
+    }
+  }
+
+  async loadEvidence(evidenceId: string): Promise<EvidenceOnLog> {
+    return evidenceFrom(evidenceId, await this.ports.streams.readStream(evidenceStreamId(evidenceId)));
+  }
+
+  /**
+   * The facts verdict-v1 weighs, from the evidence read model (derived from EvidenceSubmitted);
+   * `known`: pieces whose EvidenceSubmitted data the caller has read already (the same facts).
+   */
+  async facts(evidenceIds: string[], known: Record<string, EvidenceSubmittedData> = {}): Promise<Record<string, EvidenceFact>> {
+    const out: Record<string, EvidenceFact> = {};
+    const missing: string[] = [];
+    for (const id of evidenceIds) {
+      if (known[id]) out[id] = factOf(id, known[id]);
+      else missing.push(id);
+    }
+    if (missing.length > 0) {
+      for (const [id, data] of await this.ports.evidence.dataOf(missing)) out[id] = factOf(id, data);
+    }
+    return out;
+  }
+}
+
+export function evidenceFrom(evidenceId: string, events: StoredEvent[]): EvidenceOnLog {
+  const state = foldEvidence(events);
+  if (!state.exists || !state.evidence) throw new Error(`evidence ${evidenceId} is not in the ledger`);
+  return { data: state.evidence, retracted: state.retracted, version: events.length };
+}
+
+/** The rule the matcher records on EvidenceAttached: which scope place and indicator matched. */
+export function matchRuleOf(m: ScopeMatch): MatchRule {
+  return { name: 'scope-match-v1', place: m.place, indicator: m.indicator, by: m.by, ...(m.distanceKm !== undefined ? { distanceKm: m.distanceKm } : {}) };
+}
+
+function factOf(evidenceId: string, d: EvidenceSubmittedData): EvidenceFact {
+  return { evidenceId, stance: d.stance ?? 'supports', reliability: d.reliability, credibility: d.credibility, source: d.source };
+}

@@ -1,0 +1,83 @@
+import fc from 'fast-check';
+import { ConfigError, loadConfig } from '../../../src/config/app-config';
+
+/** Every integer variable the service reads, with a value inside and one outside its range. */
+const INTEGER_VARIABLES: Array<[name: string, field: string, good: string, expected: number, bad: string]> = [
+  ['PORT', 'port', '8080', 8080, '70000'],
+  ['POLL_INTERVAL_MS', 'pollIntervalMs', '100', 100, '5'],
+  ['WORKER_CONCURRENCY', 'workerConcurrency', '3', 3, '0'],
+  ['JOB_LOCK_DURATION_MS', 'jobLockDurationMs', '1500', 1500, '-1'],
+  ['JOB_STALLED_INTERVAL_MS', 'jobStalledIntervalMs', '500', 500, '1.5'],
+  ['JOB_PAUSE_BEFORE_APPEND_MS', 'jobPauseBeforeAppendMs', '120', 120, 'soon'],
+  ['CHAIN_FULL_VERIFY_MS', 'chainFullVerifyMs', '0', 0, '1e3'],
+  ['SHUTDOWN_TIMEOUT_MS', 'shutdownTimeoutMs', '8000', 8000, '0'],
+  ['SHUTDOWN_HTTP_GRACE_MS', 'shutdownHttpGraceMs', '500', 500, 'x'],
+  ['METRICS_PORT', 'metricsPort', '9464', 9464, '0'],
+  ['SSE_HEARTBEAT_MS', 'sseHeartbeatMs', '150', 150, '1'],
+  ['SSE_BUFFER_EVENTS', 'sseBufferEvents', '16', 16, '2000000'],
+  ['SSE_MAX_BUFFERED_BYTES', 'sseMaxBufferedBytes', '65536', 65536, '10'],
+  ['SSE_WRITES_PER_SECOND', 'sseWritesPerSecond', '100', 100, '99'],
+  ['SSE_MAX_FLUSH_DELAY_MS', 'sseMaxFlushDelayMs', '0', 0, '20000'],
+  ['SSE_MAX_CLIENTS_PER_KEY', 'sseMaxClientsPerKey', '0', 0, 'many'],
+  ['RATE_LIMIT_PER_MINUTE', 'rateLimitWritesPerMinute', '60', 60, '-5'],
+  ['RATE_LIMIT_READS_PER_MINUTE', 'rateLimitReadsPerMinute', '600', 600, '0x10'],
+];
+
+describe('loadConfig: every variable read once, validated', () => {
+  it('gives the documented defaults with an empty environment', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      port: 3000,
+      databasePath: './data/ledger.sqlite',
+      redisUrl: null,
+      runWorkers: true,
+      publicRead: false,
+      workerConcurrency: 8,
+      jobLockDurationMs: 30_000,
+      jobStalledIntervalMs: 30_000,
+      jobPauseBeforeAppendMs: 0,
+      chainFullVerifyMs: 3_600_000,
+      shutdownTimeoutMs: 25_000,
+      shutdownHttpGraceMs: 10_000,
+      metricsPort: null,
+      dashboardDir: null,
+      sseHeartbeatMs: 15_000,
+      sseBufferEvents: 4096,
+      sseMaxBufferedBytes: 8 * 1024 * 1024,
+      sseWritesPerSecond: 2000,
+      sseMaxFlushDelayMs: 1000,
+    });
+  });
+
+  it.each(INTEGER_VARIABLES)('%s: takes a valid value and refuses a bad one, naming the variable', (name, field, good, expected, bad) => {
+    expect(loadConfig({ [name]: good })).toMatchObject({ [field]: expected });
+    expect(() => loadConfig({ [name]: bad })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: bad })).toThrow(new RegExp(`^${name} must be an integer in \\d+\\.\\.\\d+, got "${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"$`));
+  });
+
+  it('refuses any non-decimal text for an integer variable (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...INTEGER_VARIABLES.map(([name]) => name)),
+        fc.string({ minLength: 1 }).filter((s) => !/^\d+$/.test(s) && Number.isNaN(Number(s))),
+        (name, raw) => {
+          expect(() => loadConfig({ [name]: raw })).toThrow(name);
+        },
+      ),
+    );
+  });
+
+  it.each([
+    ['RUN_WORKERS', 'perhaps', /^RUN_WORKERS must be true or false/],
+    ['PUBLIC_READ', '2', /^PUBLIC_READ must be true or false/],
+    ['DATABASE_URL', 'mysql://x', /^DATABASE_URL must be a postgres:\/\/ URL/],
+    ['DATABASE_SCHEMA', 'Robert"; DROP', /^DATABASE_SCHEMA must be a plain lower-case identifier/],
+    ['ADMIN_API_KEY', 'short', /^ADMIN_API_KEY must be at least 16 characters/],
+  ])('%s=%s is refused with a message naming it', (name, value, message) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(message);
+  });
+
+  it('takes the dashboard folder and metrics port when set', () => {
+    expect(loadConfig({ DASHBOARD_DIR: '/srv/dash', METRICS_PORT: '9100' })).toMatchObject({ dashboardDir: '/srv/dash', metricsPort: 9100 });
+  });
+});
