@@ -1,23 +1,14 @@
 import { claimStreamId, evidenceStreamId } from '../domain/events';
-import type { JobData, JobHandler, JobOutcome } from './job-kinds';
+import type { JobData, JobOutcome } from './job-kinds';
 import type { VerificationPorts } from './ports';
-import { VerificationWorkflow, evidenceFrom, type WorkflowOptions } from './workflow';
+import { WorkflowHandler, evidenceFrom } from './workflow';
 
 /**
  * Queue evidence-attach: evidence a checker sent for one claim, with their stance. Both streams
  * are read in one query (one snapshot); the piece's own facts come from its EvidenceSubmitted, as
  * its read-model row does.
  */
-export class AttachCheckedHandler implements JobHandler {
-  private readonly workflow: VerificationWorkflow;
-
-  constructor(
-    private readonly ports: Pick<VerificationPorts, 'streams' | 'evidence' | 'appender'>,
-    options: WorkflowOptions = {},
-  ) {
-    this.workflow = new VerificationWorkflow(ports, options);
-  }
-
+export class AttachCheckedHandler extends WorkflowHandler<Pick<VerificationPorts, 'streams' | 'evidence' | 'appender'>> {
   async handle(data: JobData): Promise<JobOutcome> {
     const evidenceStream = evidenceStreamId(data.evidenceId!);
     const claimStream = claimStreamId(data.claimId!);

@@ -1,20 +1,11 @@
 import { decideClaim, foldClaim, type ClaimCommand } from '../domain/claim.decider';
 import { claimStreamId } from '../domain/events';
-import type { JobData, JobHandler, JobOutcome } from './job-kinds';
+import type { JobData, JobOutcome } from './job-kinds';
 import type { VerificationPorts } from './ports';
-import { VerificationWorkflow, type WorkflowOptions } from './workflow';
+import { WorkflowHandler } from './workflow';
 
 /** Queue evidence-detach: a retraction; detach the piece from every claim it is attached to, recomputing each status. */
-export class DetachRetractedHandler implements JobHandler {
-  private readonly workflow: VerificationWorkflow;
-
-  constructor(
-    private readonly ports: Pick<VerificationPorts, 'streams' | 'evidence' | 'appender'>,
-    options: WorkflowOptions = {},
-  ) {
-    this.workflow = new VerificationWorkflow(ports, options);
-  }
-
+export class DetachRetractedHandler extends WorkflowHandler<Pick<VerificationPorts, 'streams' | 'evidence' | 'appender'>> {
   async handle(data: JobData): Promise<JobOutcome> {
     const evidenceId = data.evidenceId!;
     const claims = await this.ports.evidence.claimsAttachedTo(evidenceId);

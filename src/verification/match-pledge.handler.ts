@@ -1,19 +1,10 @@
 import { matchReportToScope, stanceForExpectation } from '../domain/matching';
-import type { JobData, JobHandler, JobOutcome } from './job-kinds';
+import type { JobData, JobOutcome } from './job-kinds';
 import type { VerificationPorts } from './ports';
-import { VerificationWorkflow, matchRuleOf, type WorkflowOptions } from './workflow';
+import { WorkflowHandler, matchRuleOf } from './workflow';
 
 /** Queue pledge-match: a new pledge; attach the reports already in the ledger that its scope matches. */
-export class MatchPledgeHandler implements JobHandler {
-  private readonly workflow: VerificationWorkflow;
-
-  constructor(
-    private readonly ports: Pick<VerificationPorts, 'scopes' | 'streams' | 'evidence' | 'appender'>,
-    options: WorkflowOptions = {},
-  ) {
-    this.workflow = new VerificationWorkflow(ports, options);
-  }
-
+export class MatchPledgeHandler extends WorkflowHandler<Pick<VerificationPorts, 'scopes' | 'streams' | 'evidence' | 'appender'>> {
   async handle(data: JobData): Promise<JobOutcome> {
     const scope = await this.ports.scopes.of(data.claimId!);
     if (!scope) return { appended: 0, detail: 'no scope' };

@@ -1,19 +1,10 @@
 import { matchReportToScope, stanceForExpectation } from '../domain/matching';
-import type { JobData, JobHandler, JobOutcome } from './job-kinds';
+import type { JobData, JobOutcome } from './job-kinds';
 import type { VerificationPorts } from './ports';
-import { VerificationWorkflow, matchRuleOf, type WorkflowOptions } from './workflow';
+import { WorkflowHandler, matchRuleOf } from './workflow';
 
 /** Queue report-match: a field report; attach it to every pledge whose scope it matches. */
-export class MatchReportHandler implements JobHandler {
-  private readonly workflow: VerificationWorkflow;
-
-  constructor(
-    private readonly ports: Pick<VerificationPorts, 'scopes' | 'streams' | 'evidence' | 'appender'>,
-    options: WorkflowOptions = {},
-  ) {
-    this.workflow = new VerificationWorkflow(ports, options);
-  }
-
+export class MatchReportHandler extends WorkflowHandler<Pick<VerificationPorts, 'scopes' | 'streams' | 'evidence' | 'appender'>> {
   async handle(data: JobData): Promise<JobOutcome> {
     const evidence = await this.workflow.loadEvidence(data.evidenceId!);
     if (evidence.retracted) return { appended: 0, detail: 'retracted' };

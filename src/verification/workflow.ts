@@ -13,7 +13,7 @@ import {
 import type { ScopeMatch } from '../domain/matching';
 import type { AttachedBy, Stance } from '../domain/types';
 import type { EvidenceFact } from '../domain/verdict';
-import type { JobData } from './job-kinds';
+import type { JobData, JobHandler, JobOutcome } from './job-kinds';
 import { realSleep, type Sleep, type VerificationPorts } from './ports';
 
 /** How often a handler reads again and decides again after losing a race, before giving up. */
@@ -158,4 +158,18 @@ export function matchRuleOf(m: ScopeMatch): MatchRule {
 
 function factOf(evidenceId: string, d: EvidenceSubmittedData): EvidenceFact {
   return { evidenceId, stance: d.stance ?? 'supports', reliability: d.reliability, credibility: d.credibility, source: d.source };
+}
+
+/** A handler of one job kind: the ports it reads and the shared workflow over them. */
+export abstract class WorkflowHandler<P extends WorkflowPorts> implements JobHandler {
+  protected readonly workflow: VerificationWorkflow;
+
+  constructor(
+    protected readonly ports: P,
+    options: WorkflowOptions = {},
+  ) {
+    this.workflow = new VerificationWorkflow(ports, options);
+  }
+
+  abstract handle(data: JobData): Promise<JobOutcome>;
 }
