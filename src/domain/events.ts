@@ -3,6 +3,8 @@ import type {
   ClaimKind,
   Credibility,
   EvidencePlace,
+  ExternalRef,
+  Rating,
   Reliability,
   Scope,
   SourceRef,
@@ -22,6 +24,14 @@ export const EventTypes = {
   EvidenceAttached: 'EvidenceAttached',
   EvidenceDetached: 'EvidenceDetached',
   VerificationStatusChanged: 'VerificationStatusChanged',
+  // import v1 (IMPORT.md)
+  EvidenceRevised: 'EvidenceRevised',
+  ImportCompleted: 'ImportCompleted',
+  // workflow v1 (WORKFLOW.md) and verdict-v2 (VERDICT.md)
+  ReviewProposed: 'ReviewProposed',
+  ReviewPublished: 'ReviewPublished',
+  ReviewRejected: 'ReviewRejected',
+  ScopeWindowClosed: 'ScopeWindowClosed',
 } as const;
 export type EventType = (typeof EventTypes)[keyof typeof EventTypes];
 export const EVENT_TYPES: readonly EventType[] = Object.values(EventTypes);
@@ -46,6 +56,10 @@ export interface EvidenceSubmittedData {
   credibility: Credibility;
   places?: EvidencePlace[];
   indicators?: string[];
+  /** matching-v2: the event happened some time in [observedAt, observedUntil). */
+  observedUntil?: string;
+  /** Imported reports: the dataset row this report is. */
+  external?: ExternalRef;
 }
 
 export interface EvidenceRetractedData {
@@ -54,7 +68,7 @@ export interface EvidenceRetractedData {
 
 /** Why the matcher attached a report: which scope place and indicator matched. */
 export interface MatchRule {
-  name: 'scope-match-v1';
+  name: 'scope-match-v1' | 'matching-v2';
   place: string;
   indicator: string;
   by: 'name' | 'distance';
@@ -70,7 +84,8 @@ export interface EvidenceAttachedData {
 
 export interface EvidenceDetachedData {
   evidenceId: string;
-  reason: 'retracted';
+  /** `revised`: an import revision no longer matches the pledge (IMPORT.md). */
+  reason: 'retracted' | 'revised';
 }
 
 export interface VerificationStatusChangedData {
@@ -80,6 +95,45 @@ export interface VerificationStatusChangedData {
   contradict: number;
   basis: string[];
   rule: string;
+  /** verdict-v2: why, as a code (e.g. `window-closed-without-contrary-reports`); absent in verdict-v1 events. */
+  reason?: string;
+}
+
+/** A new revision of an imported report: its facts replace the submitted ones (IMPORT.md). */
+export type EvidenceRevisedData = Omit<EvidenceSubmittedData, 'claimId' | 'stance'>;
+
+/** The end of one import, on stream `import-<id>`: which file produced which reports. */
+export interface ImportCompletedData {
+  importId: string;
+  dataset: string;
+  format: 'acled' | 'acled-deletions' | 'ndjson';
+  sha256: string;
+  counts: { rows: number; accepted: number; revised: number; unchanged: number; stale: number; retracted: number; rejected: number };
+}
+
+export interface ReviewProposedData {
+  reviewId: string;
+  rating: Rating;
+  explanation: string;
+  claimVersion: number;
+  machineStatus: VerificationStatus;
+}
+
+export interface ReviewPublishedData {
+  reviewId: string;
+  comment?: string;
+}
+
+export interface ReviewRejectedData {
+  reviewId: string;
+  comment: string;
+}
+
+/** verdict-v2: the pledge's scope window closed (`at` = scope.until), with the weights then. */
+export interface ScopeWindowClosedData {
+  at: string;
+  support: number;
+  contradict: number;
 }
 
 export interface EventDataByType {
@@ -89,6 +143,12 @@ export interface EventDataByType {
   EvidenceAttached: EvidenceAttachedData;
   EvidenceDetached: EvidenceDetachedData;
   VerificationStatusChanged: VerificationStatusChangedData;
+  EvidenceRevised: EvidenceRevisedData;
+  ImportCompleted: ImportCompletedData;
+  ReviewProposed: ReviewProposedData;
+  ReviewPublished: ReviewPublishedData;
+  ReviewRejected: ReviewRejectedData;
+  ScopeWindowClosed: ScopeWindowClosedData;
 }
 
 /** An event as a decider produces it, before the ledger gives it a place. */
@@ -132,5 +192,6 @@ export type DataOf<T extends EventType> = EventDataByType[T];
 
 export const claimStreamId = (claimId: string): string => `claim-${claimId}`;
 export const evidenceStreamId = (evidenceId: string): string => `evidence-${evidenceId}`;
+export const importStreamId = (importId: string): string => `import-${importId}`;
 /** The aggregate id inside a stream id (`claim-<id>`, `evidence-<id>`). */
 export const idFromStream = (streamId: string): string => streamId.slice(streamId.indexOf('-') + 1);

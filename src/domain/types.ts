@@ -41,7 +41,23 @@ export interface EvidencePlace {
   name: string;
   lat?: number;
   lon?: number;
+  /** matching-v2: the event is somewhere within this many km of lat/lon (≥ 0). */
+  precisionKm?: number;
 }
+
+/** Where an imported report comes from (import v1): the dataset's row and its revision. */
+export interface ExternalRef {
+  dataset: string;
+  id: string;
+  /** The row's last edit upstream (ACLED: `timestamp`, unix seconds); higher wins. */
+  revision: number;
+  /** The row's other columns, as strings. */
+  fields?: Record<string, string>;
+}
+
+/** An editor's published rating (workflow v1): a status, or that it cannot be verified. */
+export type Rating = 'confirmed' | 'supported' | 'disputed' | 'contradicted' | 'refuted' | 'unverifiable';
+export const RATINGS: readonly Rating[] = ['confirmed', 'supported', 'disputed', 'contradicted', 'refuted', 'unverifiable'];
 
 export type VerificationStatus =
   | 'unverified'
@@ -64,6 +80,7 @@ export type AttachedBy = 'checker' | 'matcher';
 /** API key roles: admin ⊃ checker ⊃ viewer. */
 export type Role = 'admin' | 'checker' | 'viewer';
 export const ROLES: readonly Role[] = ['admin', 'checker', 'viewer'];
+// Issue 14 adds 'editor' (admin ⊃ editor ⊃ checker ⊃ viewer) together with its guard rules.
 
 /** Who sent a request: the API key's id, name and role (never the key itself). */
 export interface Principal {
