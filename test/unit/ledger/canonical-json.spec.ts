@@ -3,7 +3,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CanonicalJsonError, canonicalString, canonicalize } from '../../../src/ledger/canonical-json';
 
-const VECTORS = '/work/shared/testdata/rfc8785';
+const VECTORS = join(__dirname, '../../fixtures/rfc8785');
 const vectorNames = readdirSync(join(VECTORS, 'input'))
   .filter((f) => f.endsWith('.json'))
   .sort();
