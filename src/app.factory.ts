@@ -6,6 +6,7 @@ import type { AppConfig } from './config/app-config';
 import { AppModule } from './app.module';
 import type { FastifyReply } from 'fastify';
 import { ProblemFilter } from './common/http/problem.filter';
+import { RouteTable } from './common/http/route-table';
 import { problem, sendProblem } from './common/http/problem';
 import { createValidationPipe } from './common/http/validation';
 import { OpsModule, createOpsRuntime, installHttpOps, type OpsRuntime } from './ops/ops.module';
@@ -63,7 +64,9 @@ export async function createApp(config: AppConfig, ops: OpsRuntime = createOpsRu
     // A failed start (e.g. a schema newer than this build) rejects here instead of exiting the process.
     abortOnError: false,
   });
-  app.useGlobalFilters(new ProblemFilter());
+  const routes = new RouteTable();
+  app.getHttpAdapter().getInstance().addHook('onRoute', (route) => routes.add(route.method, route.url));
+  app.useGlobalFilters(new ProblemFilter(routes));
   app.useGlobalPipes(createValidationPipe());
   const fastify = app.getHttpAdapter().getInstance();
   // The API speaks JSON only: any other body type is 415, not a string run through validation.
@@ -74,5 +77,8 @@ export async function createApp(config: AppConfig, ops: OpsRuntime = createOpsRu
   });
   installHttpOps(app, config, ops);
   await app.init();
+  // Nor form bodies (curl's default type, and what a cross-site HTML form can send): Nest adds
+  // this parser during init, so it goes after.
+  if (fastify.hasContentTypeParser('application/x-www-form-urlencoded')) fastify.removeContentTypeParser('application/x-www-form-urlencoded');
   return app;
 }

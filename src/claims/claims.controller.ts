@@ -1,5 +1,5 @@
-import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiBody, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, Header, Headers, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { CheckerOnly, ReadAccess } from '../auth/roles';
 import { defined } from '../common/http/dto';
@@ -8,6 +8,7 @@ import { ApiAccess, ApiIdempotent, ApiProblems, ApiWriteProblems } from '../comm
 import { requestMetadata } from '../common/http/request-context';
 import { RequestValidationError } from '../common/http/request-validation.error';
 import { assertUuid } from '../common/http/validation';
+import { ifNoneMatchHits } from '../common/http/conditional';
 import type { ClaimRecordedData } from '../domain/events';
 import { idempotencyRecord, type IdempotentRequest } from '../ledger/http/idempotency.guard';
 import { EventListSchema } from '../ledger/http/event.schema';
@@ -57,11 +58,32 @@ export class ClaimsController {
   @ApiOperation({ summary: 'A claim with its evidence, verdict and status history', description: '?asOf= answers as the ledger knew it then.' })
   @ApiAccess('read')
   @ApiParam({ name: 'id', format: 'uuid', description: 'Claim id' })
-  @ApiOkResponse({ type: ClaimViewSchema, headers: { ETag: { description: 'The version, for If-Match', schema: { type: 'string', example: '"4"' } } } })
+  @ApiOkResponse({ type: ClaimViewSchema, headers: { ETag: { description: 'The version, for If-Match and If-None-Match', schema: { type: 'string', example: '"4"' } } } })
+  @ApiHeader({ name: 'If-None-Match', required: false, description: 'The ETag you hold: 304 with no body while the claim is still at that version', example: '"4"' })
+  @ApiResponse({ status: 304, description: 'Not modified: the claim is still at the version named in If-None-Match' })
   @ApiProblems(400, 404)
-  async view(@Param('id') id: string, @Query() query: ClaimViewQueryDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<ClaimViewSchema> {
-    const view = await this.claims.view(assertUuid(id, 'id'), query.asOf);
-    reply.header('etag', `"${view.version}"`);
+  async view(
+    @Param('id') id: string,
+    @Query() query: ClaimViewQueryDto,
+    @Headers('if-none-match') ifNoneMatch: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<ClaimViewSchema | undefined> {
+    const claimId = assertUuid(id, 'id');
+    if (ifNoneMatch && !query.asOf) {
+      // A client that holds the current version gets 304 from one version lookup, no fold.
+      const etag = `"${await this.claims.exists(claimId)}"`;
+      if (ifNoneMatchHits(ifNoneMatch, etag)) {
+        reply.header('etag', etag).status(304);
+        return undefined;
+      }
+    }
+    const view = await this.claims.view(claimId, query.asOf);
+    const etag = `"${view.version}"`;
+    reply.header('etag', etag);
+    if (ifNoneMatchHits(ifNoneMatch, etag)) {
+      reply.status(304);
+      return undefined;
+    }
     return view;
   }
 

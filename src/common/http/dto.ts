@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { EX, SEED_PUBLISHER, SEED_URL } from './examples';
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import { IsInt, IsNumber, IsOptional, Max, Min, ValidateNested } from 'class-validator';
 import { IsHttpUrl, IsIsoDateTime, IsText } from './validation';
 
@@ -48,10 +48,18 @@ export function defined<T extends object>(obj: T): T {
   return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as T;
 }
 
+/**
+ * A whole number in a query string: decimal digits only. `Number()` would also take "0x10",
+ * "1e2", " 5" and "" (as 0), and round 20-digit values; such text stays a string here, so the
+ * field's @IsInt refuses it with its own message.
+ */
+export const DecimalInt = () =>
+  Transform(({ value }: { value: unknown }) => (typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : value));
+
 /** `?limit=` as the contract defines it: default 50, 1..500. */
 export class LimitQueryDto {
   @IsOptional()
-  @Type(() => Number)
+  @DecimalInt()
   @IsInt({ message: 'limit must be a whole number' })
   @Min(1, { message: 'limit must be between 1 and 500' })
   @Max(500, { message: 'limit must be between 1 and 500' })

@@ -27,7 +27,7 @@ const PROBLEM_EXAMPLES: Record<number, { description: string; detail: string; er
     errors: [{ field: 'If-Match', message: `stream claim-${EX.claimId} is at version 4, expected 3` }],
   },
   413: { description: 'The body is larger than 1 MiB', detail: 'request body is larger than 1 MiB' },
-  415: { description: 'The body is not JSON', detail: 'send the body as application/json' },
+  415: { description: 'The body is not JSON', detail: 'the body must be JSON: send Content-Type: application/json' },
   503: { description: 'The ledger is busy or shutting down; retry (Retry-After)', detail: 'the ledger is busy; retry shortly' },
 };
 
@@ -51,7 +51,7 @@ export function ApiProblems(...statuses: number[]): MethodDecorator & ClassDecor
   );
 }
 
-export type DocumentedAccess = 'public' | 'read' | 'viewer' | 'checker' | 'admin';
+export type DocumentedAccess = 'public' | 'read' | 'viewer' | 'checker' | 'editor' | 'admin';
 
 /** Who may call the route, as security requirement plus the 401/403 answers it can give. */
 export function ApiAccess(access: DocumentedAccess): MethodDecorator & ClassDecorator {

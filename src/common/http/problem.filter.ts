@@ -1,9 +1,12 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger, NotFoundException } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../../domain/errors';
 import { problem, sendProblem, type Problem } from './problem';
 import { RequestValidationError } from './request-validation.error';
 import { ResponseReplay } from './response-replay';
+import type { RouteTable } from './route-table';
+
+const NOT_JSON = 'the body must be JSON: send Content-Type: application/json';
 
 /** The one place where errors become HTTP answers (RFC 9457 problem+json). */
 export function toProblem(err: unknown): { problem: Problem; headers: Record<string, string> } {
@@ -19,7 +22,9 @@ export function toProblem(err: unknown): { problem: Problem; headers: Record<str
       case 'conflict':
         return { problem: problem(409, err.message, { errors }), headers };
       case 'precondition-failed':
-        return { problem: problem(412, err.message, { errors: [{ field: 'If-Match', message: err.message }] }), headers };
+        return { problem: problem(412, err.message, { errors: [{ field: err.field ?? 'If-Match', message: err.message }] }), headers };
+      case 'forbidden':
+        return { problem: problem(403, err.message, { errors }), headers };
       case 'invalid':
         return { problem: problem(400, err.message, { errors }), headers };
       case 'not-rated':
@@ -39,6 +44,8 @@ export function toProblem(err: unknown): { problem: Problem; headers: Record<str
           ? ((response as { message: string[] }).message).join('; ')
           : String((response as { message?: unknown }).message ?? err.message);
     if (status === 401) headers['www-authenticate'] = 'Bearer';
+    // Fastify's own errors reach here wrapped by Nest (HttpException with Fastify's message).
+    if (status === 415) return { problem: problem(415, NOT_JSON), headers };
     // A 400 that no DTO explained (unparsable JSON, wrong body type) is about the body itself.
     const errors = status === 400 ? [{ field: 'body', message: detail }] : undefined;
     return { problem: problem(status, detail, errors ? { errors } : {}), headers };
@@ -51,7 +58,7 @@ export function toProblem(err: unknown): { problem: Problem; headers: Record<str
       status === 413
         ? 'request body is larger than 1 MiB'
         : fastifyErr.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
-          ? 'send the body as application/json'
+          ? NOT_JSON
           : (fastifyErr.message ?? 'bad request');
     const field = status === 400 ? [{ field: 'body', message: detail }] : undefined;
     return { problem: problem(status, detail, field ? { errors: field } : {}), headers };
@@ -63,11 +70,26 @@ export function toProblem(err: unknown): { problem: Problem; headers: Record<str
 export class ProblemFilter implements ExceptionFilter {
   private readonly logger = new Logger('HTTP');
 
+  /** `routes`: what each path answers, so a known path asked with another method is 405, not 404. */
+  constructor(private readonly routes?: RouteTable) {}
+
   catch(err: unknown, host: ArgumentsHost): void {
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const http = host.switchToHttp();
+    const reply = http.getResponse<FastifyReply>();
     if (err instanceof ResponseReplay) {
       replayOrConflict(reply, err);
       return;
+    }
+    if (err instanceof NotFoundException && this.routes) {
+      // The router found no route: is the path known under other methods?
+      const req = http.getRequest<FastifyRequest>();
+      const path = req.url.split('?')[0];
+      const allowed = this.routes.allowed(path);
+      if (allowed.length > 0 && !allowed.includes(req.method)) {
+        const detail = `${req.method} is not allowed on ${path}; use ${allowed.join(', ')}`;
+        sendProblem(reply, problem(405, detail), { allow: allowed.join(', ') });
+        return;
+      }
     }
     const { problem: p, headers } = toProblem(err);
     if (p.status >= 500) this.logger.error((err as Error)?.stack ?? String(err));

@@ -1,16 +1,15 @@
 import { ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Controller, Get, Query } from '@nestjs/common';
-import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Min } from 'class-validator';
 import { ApiAccess, ApiProblems } from '../../common/http/openapi';
-import { LimitQueryDto } from '../../common/http/dto';
+import { DecimalInt, LimitQueryDto } from '../../common/http/dto';
 import { ReadAccess } from '../../auth/roles';
 import { LedgerReader } from '../ledger-reader';
 import { EventPageSchema } from './event.schema';
 
 export class EventsQueryDto extends LimitQueryDto {
   @IsOptional()
-  @Type(() => Number)
+  @DecimalInt()
   @IsInt({ message: 'after must be a whole number (a position)' })
   @Min(0, { message: 'after must be 0 or more' })
   @ApiPropertyOptional({ type: 'integer', minimum: 0, default: 0, description: 'Events after this position (nextCursor of the previous page)' })

@@ -69,6 +69,32 @@ describe('POST /api/claims', () => {
 });
 
 describe('GET /api/claims/:id', () => {
+  it('If-None-Match with the current ETag answers 304 with no body; once the claim moves on, 200 with the new ETag', async () => {
+    const created = await post('/api/claims', pledgeBody());
+    const path = `/api/claims/${created.body.id}`;
+    for (const tag of ['"1"', 'W/"1"', '"7", "1"', '*']) {
+      const res = await get(path).set('If-None-Match', tag);
+      expect(res.status).toBe(304);
+      expect(res.headers.etag).toBe('"1"');
+      expect(res.text ?? '').toBe('');
+    }
+    const other = await get(path).set('If-None-Match', '"2"');
+    expect(other.status).toBe(200);
+    expect(other.body.id).toBe(created.body.id);
+    // Evidence moves the claim to version 2 or 3 (attach, then maybe a status change).
+    expect((await post(`${path}/evidence`, evidenceBody())).status).toBe(202);
+    const moved = await eventually('the evidence to be attached', () => get(path), (r) => r.body.version > 1);
+    const stale = await get(path).set('If-None-Match', '"1"');
+    expect(stale.status).toBe(200);
+    expect(stale.headers.etag).toBe(`"${moved.body.version}"`);
+    expect((await get(path).set('If-None-Match', stale.headers.etag)).status).toBe(304);
+    // As of a time: the tag is the version the view had then.
+    const asOf = `${path}?asOf=${encodeURIComponent(created.body.recordedAt ?? moved.body.recordedAt)}`;
+    const then = await get(asOf).set('If-None-Match', '"1"');
+    expect(then.status).toBe(304);
+    expect((await get(asOf).set('If-None-Match', stale.headers.etag)).status).toBe(200);
+  });
+
   it('answers the claim view the contract describes, with ETag "<version>"', async () => {
     const created = await post('/api/claims', pledgeBody());
     const res = await get(`/api/claims/${created.body.id}`);

@@ -40,14 +40,29 @@ describe('unknown routes and methods', () => {
     ['GET', '/api/nothing-here'],
     ['GET', '/api/claims/00000000-0000-4000-8000-000000000000/nothing'],
     ['POST', '/api/nothing-here'],
-    ['PUT', '/api/claims'],
-    ['DELETE', '/api/claims'],
-    ['PATCH', '/api/ledger/verify'],
+    ['DELETE', '/api/claims/00000000-0000-4000-8000-000000000000/nothing'],
   ])('%s %s is a 404 problem', async (method, path) => {
     const res = await expectNothingWritten(t, t.adminKey, () =>
       request(t.http)[method.toLowerCase() as 'get'](path).set(bearer(t.adminKey)).send(method === 'GET' ? undefined : {}),
     );
     expectProblem(res, 404);
+  });
+
+  it.each([
+    ['PUT', '/api/claims', 'GET, HEAD, POST'],
+    ['DELETE', '/api/claims', 'GET, HEAD, POST'],
+    ['PATCH', '/api/ledger/verify', 'GET, HEAD'],
+    ['POST', '/api/claims/00000000-0000-4000-8000-000000000000', 'GET, HEAD'],
+    ['GET', '/api/reports', 'POST'],
+    ['PUT', '/api/evidence/00000000-0000-4000-8000-000000000000/retract', 'POST'],
+    ['POST', '/api/api-keys/00000000-0000-4000-8000-000000000000', 'DELETE'],
+  ])('%s %s, a known path with another method, is 405 with Allow: %s', async (method, path, allow) => {
+    const res = await expectNothingWritten(t, t.adminKey, () =>
+      request(t.http)[method.toLowerCase() as 'get'](path).set(bearer(t.adminKey)).send(method === 'GET' ? undefined : {}),
+    );
+    expectProblem(res, 405);
+    expect(res.headers.allow).toBe(allow);
+    expect(res.body.detail).toBe(`${method} is not allowed on ${path}; use ${allow}`);
   });
 
   it('a 404 without any key is still a problem (no 500, no HTML)', async () => {
@@ -97,6 +112,15 @@ describe('bodies the server cannot take', () => {
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(res.status).toBeLessThan(500);
     expectProblem(res, res.status);
+  });
+
+  it.each([
+    ['a form body (curl -d without a type)', 'kind=claim&statement=x', 'application/x-www-form-urlencoded'],
+    ['JSON sent as a form body', JSON.stringify(crimeaClaimBody()), 'application/x-www-form-urlencoded'],
+    ['JSON sent as text', JSON.stringify(crimeaClaimBody()), 'text/plain'],
+  ])('%s is 415 saying to send Content-Type: application/json, and writes nothing', async (_label, raw, type) => {
+    const res = await rejectedWrite('/api/claims', raw, 415, undefined, type);
+    expect(res.body.detail).toBe('the body must be JSON: send Content-Type: application/json');
   });
 
   it.each([
@@ -266,6 +290,16 @@ describe('bad queries are 400 naming the parameter', () => {
     ['/api/events?after=-1', 'after'],
     ['/api/events?after=abc', 'after'],
     ['/api/events?after=1.5', 'after'],
+    // Decimal digits only, within range: Number() would take all of these.
+    ['/api/events?after=0x10', 'after'],
+    ['/api/events?after=1e2', 'after'],
+    ['/api/events?after=', 'after'],
+    ['/api/events?after=%205', 'after'],
+    ['/api/events?after=99999999999999999999', 'after'],
+    ['/api/events?limit=0x10', 'limit'],
+    ['/api/events?limit=', 'limit'],
+    ['/api/claims?limit=1e2', 'limit'],
+    ['/api/claims?limit=+5', 'limit'],
   ])('GET %s', async (path, field) => {
     expectProblem(await request(t.http).get(path).set(bearer(t.adminKey)), 400, field);
   });
