@@ -3,7 +3,7 @@
  * common/http/problem.filter.ts.
  */
 export abstract class DomainError extends Error {
-  abstract readonly kind: 'not-found' | 'conflict' | 'precondition-failed' | 'invalid' | 'unavailable' | 'not-rated';
+  abstract readonly kind: 'not-found' | 'conflict' | 'precondition-failed' | 'invalid' | 'unavailable' | 'not-rated' | 'forbidden';
   constructor(
     message: string,
     readonly field?: string,
@@ -43,4 +43,17 @@ export class UnavailableError extends DomainError {
 
 export class NotRatedError extends DomainError {
   readonly kind = 'not-rated' as const;
+}
+
+/** A rule of the workflow forbids this actor the command (the two-person rule: 403). */
+export class ForbiddenError extends DomainError {
+  readonly kind = 'forbidden' as const;
+}
+
+/**
+ * The version a command names (`field`, e.g. claimVersion) is not the one the rule needs: 412.
+ * Unlike ConcurrencyError, reading again does not help; the caller must look and decide again.
+ */
+export class StaleVersionError extends DomainError {
+  readonly kind = 'precondition-failed' as const;
 }
