@@ -30,7 +30,11 @@ export class AuthGuard implements CanActivate {
     if (access === 'read' && this.config.publicRead) return true;
     if (!principal) {
       throw new UnauthorizedException(
-        header ? 'the API key is unknown or revoked' : 'send an API key as "Authorization: Bearer <key>"',
+        !header
+          ? 'send an API key as "Authorization: Bearer <key>"'
+          : !/^Bearer\s/i.test(header)
+            ? 'the Authorization header must be "Bearer <key>": put "Bearer " before the key'
+            : 'the API key is unknown or revoked',
       );
     }
     const needed: Role = access === 'read' ? 'viewer' : access;

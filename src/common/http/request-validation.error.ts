@@ -19,11 +19,26 @@ export function flattenValidationErrors(errors: ValidationError[], prefix = ''):
   const out: FieldError[] = [];
   for (const err of errors) {
     const field = prefix ? `${prefix}.${err.property}` : err.property;
-    for (const message of Object.values(err.constraints ?? {})) {
+    for (const message of messagesOf(err.constraints ?? {})) {
       // class-validator's whitelist message names the property only; say where it is.
       out.push({ field, message: message.startsWith('property ') ? `unknown field "${field}"` : message });
     }
     if (err.children?.length) out.push(...flattenValidationErrors(err.children, field));
   }
   return out;
+}
+
+/** Constraints that say what type a value needs: when one fails, the others add nothing. */
+const TYPE_CONSTRAINTS = new Set(['isInt', 'isNumber', 'isString', 'isObject', 'isArray', 'isBoolean']);
+
+/**
+ * One field's problem, said once: a missing value is only "required"; a value of the wrong type
+ * only names the type it needs (not also the range it would then have to be in); repeated
+ * messages (min and max share one) appear once.
+ */
+function messagesOf(constraints: Record<string, string>): string[] {
+  let keys = Object.keys(constraints);
+  if (keys.includes('isDefined')) keys = ['isDefined'];
+  else if (keys.some((k) => TYPE_CONSTRAINTS.has(k))) keys = keys.filter((k) => TYPE_CONSTRAINTS.has(k) || k === 'whitelistValidation');
+  return [...new Set(keys.map((k) => constraints[k]))];
 }

@@ -128,6 +128,16 @@ describe('API keys and roles', () => {
       expectProblem(await request(t.http).post('/api/api-keys').set('Authorization', auth).send({ name: 'x', role: 'admin' }), 401);
     });
 
+    it.each([
+      ['the key alone, without "Bearer "', 'KEY', 'the Authorization header must be "Bearer <key>": put "Bearer " before the key'],
+      ['another scheme', 'Basic dXNlcjpwYXNz', 'the Authorization header must be "Bearer <key>": put "Bearer " before the key'],
+      ['a revoked or unknown key', 'Bearer not-a-real-key', 'the API key is unknown or revoked'],
+    ])('401 for %s says what to do', async (_label, header, detail) => {
+      const res = await request(t.http).get('/api/claims').set('Authorization', header === 'KEY' ? keys.admin.key : header);
+      expectProblem(res, 401);
+      expect(res.body.detail).toBe(detail);
+    });
+
     it('every write answers 401 without a key and writes nothing', async () => {
       const writes: Array<[string, unknown]> = [
         ['/api/claims', crimeaClaimBody()],

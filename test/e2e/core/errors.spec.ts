@@ -304,6 +304,20 @@ describe('bad queries are 400 naming the parameter', () => {
     expectProblem(await request(t.http).get(path).set(bearer(t.adminKey)), 400, field);
   });
 
+  it('each problem is said once: a wrong type names the type only, a missing value says "required" only', async () => {
+    const limit = await request(t.http).get('/api/claims?limit=abc').set(bearer(t.adminKey));
+    expectProblem(limit, 400, 'limit');
+    expect(limit.body.errors).toEqual([{ field: 'limit', message: 'limit must be a whole number' }]);
+    const range = await request(t.http).get('/api/claims?limit=0').set(bearer(t.adminKey));
+    expect(range.body.errors).toEqual([{ field: 'limit', message: 'limit must be between 1 and 500' }]);
+    const { speaker: _speaker, ...noSpeaker } = crimeaClaimBody() as Record<string, unknown>;
+    const missing = await rejectedWrite('/api/claims', noSpeaker, 400, 'speaker');
+    expect(missing.body.errors).toEqual([{ field: 'speaker', message: 'speaker is required' }]);
+    const topics = await rejectedWrite('/api/claims', { ...crimeaClaimBody(), topics: 'crimea' }, 400, 'topics');
+    expect(topics.body.errors).toHaveLength(1);
+    expect(topics.body.errors[0].message).toMatch(/must be an array/);
+  });
+
   it('GET /api/claims/:id?asOf=garbage', async () => {
     expectProblem(await request(t.http).get(`/api/claims/${claimId}?asOf=garbage`).set(bearer(t.adminKey)), 400, 'asOf');
     expectProblem(await request(t.http).get(`/api/claims/${claimId}?asOf=2022-02-30T00:00:00Z`).set(bearer(t.adminKey)), 400, 'asOf');
