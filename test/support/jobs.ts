@@ -1,3 +1,4 @@
+import { assertFreshBuild } from './build';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -73,6 +74,10 @@ export interface ClaimViewBody {
   evidence: Array<{ evidenceId: string; stance: string; attachedBy: string; retracted: boolean; attached?: boolean; rule?: Record<string, unknown> }>;
   statusHistory: Array<{ status: string; at: string; position: number }>;
   version: number;
+  /** Workflow v1 and verdict-v2 (issue 14). */
+  publishedReview?: { reviewId: string; rating: string; explanation: string; publishedAt: string; proposedBy: string; approvedBy: string; claimVersion: number } | null;
+  reviewOutdated?: boolean;
+  windowClosedAt?: string | null;
 }
 
 export interface EvidenceViewBody {
@@ -450,6 +455,7 @@ export interface WorkerProcessOptions {
 
 /** `node dist/worker.js` on one SQLite file and queue prefix; resolves once it says it runs. */
 export async function startWorkerProcess(o: WorkerProcessOptions): Promise<Child> {
+  assertFreshBuild('worker.js');
   if (!existsSync(WORKER_JS)) throw new Error(`${WORKER_JS} is missing: run "npm run build" first`);
   const proc = spawn(process.execPath, [WORKER_JS], {
     cwd: ROOT,

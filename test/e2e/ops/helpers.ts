@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { assertFreshBuild } from '../../support/build';
 import { Writable } from 'node:stream';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Server } from 'node:http';
@@ -13,16 +13,9 @@ import { TEST_ADMIN_KEY, tempDbPath } from '../../support/app';
 export const ROOT = join(__dirname, '..', '..', '..');
 
 /** Spawned processes run the compiled build: fail early and clearly when it is missing. */
+/** Fails when dist/ is missing or older than the source (see test/support/build.ts). */
 export function requireBuild(...entries: string[]): void {
-  for (const entry of entries) {
-    const file = join(ROOT, 'dist', entry);
-    if (!existsSync(file)) throw new Error(`${file} is missing: run \`npm run build\` before these tests`);
-    const src = join(ROOT, 'src', entry.replace(/\.js$/, '.ts'));
-    if (existsSync(src) && statSync(src).mtimeMs > statSync(file).mtimeMs + 1000) {
-      // eslint-disable-next-line no-console
-      console.warn(`${file} is older than ${src}: run \`npm run build\` to test the current code`);
-    }
-  }
+  assertFreshBuild(...entries);
 }
 
 export function freePort(): Promise<number> {

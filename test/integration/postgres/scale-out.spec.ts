@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { assertFreshBuild } from '../../support/build';
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -29,6 +30,7 @@ function freePort(): Promise<number> {
 }
 
 function start(script: 'main.js' | 'worker.js', env: Record<string, string>): ChildProcess {
+  assertFreshBuild(script);
   const child = spawn(process.execPath, [join(ROOT, 'dist', script)], {
     env: {
       ...process.env,

@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { get as httpGet } from 'node:http';
 import { join } from 'node:path';
 import { ROOT, freePort, startRedisServer, startWorkerProcess, type Child } from '../../support/jobs';
+import { assertFreshBuild } from '../../support/build';
 
 /**
  * The real service as child processes: `node dist/main.js` (built by `npm run build`), on a temp
@@ -12,26 +13,6 @@ import { ROOT, freePort, startRedisServer, startWorkerProcess, type Child } from
 
 export const MAIN_JS = join(ROOT, 'dist', 'main.js');
 
-let staleChecked = false;
-/** Says so (once) when a source file is newer than the build the suite runs: run `npm run build`. */
-function warnIfStale(): void {
-  if (staleChecked) return;
-  staleChecked = true;
-  const built = statSync(MAIN_JS).mtimeMs;
-  const newer: string[] = [];
-  const walk = (d: string): void => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith('.ts') && statSync(p).mtimeMs > built) newer.push(p.slice(ROOT.length + 1));
-    }
-  };
-  walk(join(ROOT, 'src'));
-  if (newer.length > 0) {
-    // eslint-disable-next-line no-console
-    console.warn(`dist/ is older than ${newer.length} source file(s) (${newer.slice(0, 3).join(', ')}…): the suite runs the last build; run "npm run build"`);
-  }
-}
 export const RELIABILITY_ADMIN_KEY = 'reliability-admin-key-0123456789abcdef';
 
 /** A temp directory for one spec's SQLite files; remove() deletes it. */
@@ -84,7 +65,7 @@ export class ServiceProcess {
 
   static async start(o: ServiceOptions): Promise<ServiceProcess> {
     if (!existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} is missing: run "npm run build" first`);
-    warnIfStale();
+    assertFreshBuild('main.js');
     const port = o.port ?? (await freePort());
     const adminKey = o.adminKey === undefined ? RELIABILITY_ADMIN_KEY : o.adminKey;
     const env: Record<string, string> = {
