@@ -19,7 +19,11 @@ import type { Principal } from '../domain/types';
 import { serveDirectory } from './static-files';
 
 export const QUEUE_BOARD_PATH = '/queues';
-const CHALLENGE = 'Bearer, Basic realm="claim-ledger queues", charset="UTF-8"';
+/**
+ * Two header fields, not one combined value: browsers (Chromium) skip the Basic part of a
+ * combined `Bearer, Basic …` and never show their login prompt.
+ */
+const CHALLENGES = ['Bearer', 'Basic realm="claim-ledger queues", charset="UTF-8"'];
 
 /**
  * The key a request presents: `Authorization: Bearer <key>`, or HTTP Basic with the key as the
@@ -42,7 +46,10 @@ export function presentedKey(header: string | undefined): string | null {
 
 function refuse(reply: FastifyReply, err: Error): void {
   const { problem, headers } = toProblem(err);
-  if (problem.status === 401) headers['www-authenticate'] = CHALLENGE;
+  if (problem.status === 401) {
+    delete headers['www-authenticate'];
+    reply.header('www-authenticate', CHALLENGES);
+  }
   reply.header('cache-control', 'no-store');
   sendProblem(reply, problem, headers);
 }

@@ -39,7 +39,9 @@ describe('queue board at /queues', () => {
       const none = await request(t.http).get('/queues');
       expect(none.status).toBe(401);
       expect(none.headers['content-type']).toMatch(/application\/problem\+json/);
-      expect(none.headers['www-authenticate']).toMatch(/Basic realm=/);
+      // Two WWW-Authenticate fields, so browsers offer their Basic login prompt.
+      const challenges = none.res.rawHeaders.filter((_v, i, all) => i % 2 === 1 && all[i - 1].toLowerCase() === 'www-authenticate');
+      expect(challenges).toEqual(['Bearer', 'Basic realm="claim-ledger queues", charset="UTF-8"']);
       const unknown = await request(t.http).get('/queues/api/queues').set(bearer('clk_not_a_real_key'));
       expect(unknown.status).toBe(401);
       for (const role of ['viewer', 'checker'] as const) {
