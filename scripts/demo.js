@@ -147,6 +147,23 @@ function describeVerdict(v) {
   return `S ${v.support}, X ${v.contradict}, basis ${v.basis.length} piece${v.basis.length === 1 ? '' : 's'}`;
 }
 
+/** How far the pledge's story has got: a report never moves it back. */
+const RANK = { unverified: 0, contradicted: 1, refuted: 2 };
+
+/** Polls until no claim's version has moved for a second (the pledge-match job has run). */
+async function settle(claims, last) {
+  let previous = '';
+  let stableSince = Date.now();
+  return watch(claims, last, (views) => {
+    const versions = claims.map((c) => views[c.label].version).join(',');
+    if (versions !== previous) {
+      previous = versions;
+      stableSince = Date.now();
+    }
+    return Date.now() - stableSince >= 1000;
+  }, 'the new claims to settle');
+}
+
 /** Polls every claim, prints each status change, until `done(views)` holds or the deadline passes. */
 async function watch(claims, last, done, what) {
   const deadline = Date.now() + TIMEOUT_MS;
@@ -182,13 +199,26 @@ async function main() {
     say(`${stamp()}  recorded ${c.label} ${created.id} (${c.body.kind} by ${c.body.speaker.name}): ${short(c.body.statement, 90)}`);
   }
   const last = Object.fromEntries(claims.map((c) => [c.label, 'unverified']));
-  await watch(claims, last, () => true, 'the claims');
+  // The matcher also attaches reports already in the ledger (from the README's "Try it", an
+  // earlier run, other users): wait until the new pledge has settled, and say what it found.
+  const settled = await settle(claims, last);
+  const earlier = settled.pledge.evidence.filter((e) => e.attached);
+  if (earlier.length > 0) {
+    const one = earlier.length === 1;
+    say(`${stamp()}  ${earlier.length} report${one ? '' : 's'} already in the ledger ${one ? 'matches' : 'match'} the pledge's scope and ${one ? 'is' : 'are'} attached: it starts ${settled.pledge.status}`);
+  }
   say('');
 
   for (const r of REPORTS) {
     const accepted = await api('POST', '/api/reports', r.body);
     say(`${stamp()}  sent ${r.label}: evidence ${accepted.evidenceId} at position ${accepted.position}`);
-    await watch(claims, last, (views) => views.pledge.status === r.expect, `the pledge to become ${r.expect}`);
+    // This report attached, and the pledge at least as far as this report takes it on its own story.
+    await watch(
+      claims,
+      last,
+      (views) => views.pledge.evidence.some((e) => e.evidenceId === accepted.evidenceId) && RANK[views.pledge.status] >= RANK[r.expect],
+      `the pledge to take the report and become ${r.expect}`,
+    );
     const ev = await api('GET', `/api/evidence/${accepted.evidenceId}`);
     const where = ev.attachedTo.filter((a) => a.attached).map((a) => claims.find((c) => c.id === a.claimId)?.label || a.claimId);
     say(`${stamp()}  ${r.label} is attached to: ${where.join(', ') || 'nothing'}`);

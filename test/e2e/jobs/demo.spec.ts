@@ -73,6 +73,35 @@ describe('npm run demo', () => {
     expect(pledge.evidence.map((e) => e.attachedBy)).toEqual(['matcher', 'matcher']);
   });
 
+  it('works on a ledger that already holds matching reports, any number of times', async () => {
+    const checker = await createKey(t, 'checker', 'demo again');
+    // The README's "Try it" report of shelling in Chernihiv is in the ledger already (and so is
+    // the first test's run): the new pledge takes them at once.
+    await t.api.postReport({
+      summary: 'Local officials report heavy shelling of Chernihiv overnight',
+      source: { url: 'https://example.org/chernihiv-shelling', publisher: 'Chernihiv Regional Administration' },
+      observedAt: '2022-03-30T02:00:00+03:00',
+      reliability: 'A',
+      credibility: 1,
+      places: [{ name: 'Chernihiv' }],
+      indicators: ['shelling'],
+    });
+    // The first run's new pledge starts contradicted or further (the first test's run may have left
+    // its reports too); the second run's starts refuted (the first run's two reports). Both succeed.
+    for (const starts of [/contradicted|refuted/, /refuted/]) {
+      const { code, stdout, stderr } = await runDemo({ BASE_URL: baseUrl, API_KEY: checker.key, DEMO_POLL_MS: '50' });
+      expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+      const found = /(\d+) reports? already in the ledger match(?:es)? the pledge's scope and (?:is|are) attached: it starts (\w+)/.exec(stdout);
+      expect(found).not.toBeNull();
+      expect(Number(found![1])).toBeGreaterThanOrEqual(1);
+      expect(found![2]).toMatch(starts);
+      expect(stdout).toMatch(/^\s+pledge\s+refuted\s+unverified → /m);
+      // ... and to the earlier runs' pledges, named by id.
+      expect(stdout).toMatch(/report 1 \(local officials, graded A1\) is attached to: (?:[0-9a-f-]{36}, )*pledge/);
+      expect(stdout).toMatch(/report 2 \(The Moscow Times, graded B2\) is attached to: (?:[0-9a-f-]{36}, )*pledge/);
+    }
+  });
+
   it('explains itself without a key, and when the service is not there', async () => {
     const noKey = await runDemo({ BASE_URL: baseUrl });
     expect(noKey.code).toBe(2);
