@@ -117,6 +117,19 @@ export class BullMqJobSink implements JobSink {
     }
   }
 
+  /**
+   * For /health: per queue, the live workers (BullMQ counts its workers' Redis connections) and
+   * how long the oldest job still waiting has waited (null: none waits).
+   */
+  async workerStatus(now = Date.now()): Promise<Array<{ queue: QueueName; workers: number; oldestWaitingMs: number | null }>> {
+    const out: Array<{ queue: QueueName; workers: number; oldestWaitingMs: number | null }> = [];
+    for (const [name, q] of this.queues) {
+      const [workers, [oldest]] = await Promise.all([q.getWorkersCount(), q.getJobs(['wait'], 0, 0, true)]);
+      out.push({ queue: name, workers, oldestWaitingMs: oldest ? Math.max(0, now - oldest.timestamp) : null });
+    }
+    return out;
+  }
+
   async deliver(jobs: PlannedJob[]): Promise<void> {
     const byQueue = new Map<QueueName, PlannedJob[]>();
     for (const job of jobs) byQueue.set(job.queue, [...(byQueue.get(job.queue) ?? []), job]);

@@ -5,6 +5,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { LogDispatcher } from '../jobs/log-dispatcher';
 import { JOB_SINK } from '../jobs/jobs.module';
 import type { JobSink } from '../jobs/job-sink';
+import type { BullMqJobSink } from '../jobs/bullmq';
 import { LedgerReader } from '../ledger/ledger-reader';
 import { rowProblem, verifyChain, type VerifyReport } from '../ledger/chain-verifier';
 
@@ -107,7 +108,7 @@ export class HealthChecks implements OnApplicationBootstrap, OnModuleDestroy {
 
   indicators(): HealthIndicatorFunction[] {
     const list: HealthIndicatorFunction[] = [() => this.database()];
-    if (this.config.redisUrl) list.push(() => this.redis());
+    if (this.config.redisUrl) list.push(() => this.redis(), () => this.workers());
     list.push(() => this.dispatcherStatus(), () => this.chain());
     return list;
   }
@@ -140,6 +141,27 @@ export class HealthChecks implements OnApplicationBootstrap, OnModuleDestroy {
       };
       const ok = await withTimeout(ping(), 'Redis');
       return ok ? check.up({ responseTimeMs: Date.now() - started }) : check.down({ message: 'Redis did not answer PING' });
+    } catch (err) {
+      return check.down({ message: message(err) });
+    }
+  }
+
+  /**
+   * BullMQ: are jobs being taken? Down when a queue has had a job waiting longer than
+   * WORKER_STALE_MS with no live worker on it (e.g. RUN_WORKERS=false and no `npm run worker`).
+   * A backlog that workers are working through is not down: it shows in the dispatcher's lag.
+   */
+  async workers(): Promise<HealthIndicatorResult> {
+    const check = this.indicator.check('workers');
+    const sink = this.sink as JobSink & Partial<Pick<BullMqJobSink, 'workerStatus'>>;
+    if (typeof sink.workerStatus !== 'function') return check.down({ message: 'REDIS_URL is set but jobs are not going through BullMQ' });
+    try {
+      const queues = await withTimeout(sink.workerStatus(), 'the BullMQ queues');
+      const stale = queues.filter((q) => q.workers === 0 && q.oldestWaitingMs !== null && q.oldestWaitingMs > this.config.workerStaleMs);
+      const data = { queues: Object.fromEntries(queues.map((q) => [q.queue, { workers: q.workers, oldestWaitingMs: q.oldestWaitingMs }])) };
+      if (stale.length === 0) return check.up(data);
+      const names = stale.map((q) => q.queue).join(', ');
+      return check.down({ ...data, message: `jobs have waited more than ${this.config.workerStaleMs} ms with no live worker on ${names}: start \`npm run worker\` (or RUN_WORKERS=true)` });
     } catch (err) {
       return check.down({ message: message(err) });
     }

@@ -104,6 +104,40 @@ describe('GET /health', () => {
       }
     });
 
+    it('tells the truth about workers: 503 when jobs wait past WORKER_STALE_MS with none, 200 once a worker takes them', async () => {
+      const queues = uniquePrefix('ops-health-workers');
+      const api = await bootApp({ overrides: { redisUrl: TEST_REDIS_URL, queuePrefix: queues, runWorkers: false, workerStaleMs: 300 } });
+      let worker: TestApp | null = null;
+      try {
+        const fresh = await request(api.http).get('/health');
+        expect(fresh.status).toBe(200);
+        expect(fresh.body.details.workers.status).toBe('up');
+        // A pledge makes a pledge-match job; with no worker anywhere it waits.
+        expect((await request(api.http).post('/api/claims').set(bearer(api.adminKey)).send(pledgeBody())).status).toBe(201);
+        let res = await request(api.http).get('/health');
+        for (let i = 0; i < 100 && res.status !== 503; i++) {
+          await new Promise((r) => setTimeout(r, 50));
+          res = await request(api.http).get('/health');
+        }
+        expect(res.status).toBe(503);
+        expect(res.body.error.workers).toMatchObject({ status: 'down', message: expect.stringMatching(/no live worker on pledge-match/) });
+        expect(res.body.error.workers.queues['pledge-match']).toMatchObject({ workers: 0, oldestWaitingMs: expect.any(Number) });
+        expect(res.body.detail).toMatch(/workers/);
+        // A process with workers on the same database and queues takes the job: healthy again.
+        worker = await bootApp({ dbPath: api.dbPath, overrides: { redisUrl: TEST_REDIS_URL, queuePrefix: queues, runWorkers: true, workerStaleMs: 300 } });
+        for (let i = 0; i < 200 && res.status !== 200; i++) {
+          await new Promise((r) => setTimeout(r, 50));
+          res = await request(api.http).get('/health');
+        }
+        expect(res.status).toBe(200);
+        expect(res.body.details.workers.queues['pledge-match'].workers).toBeGreaterThanOrEqual(1);
+      } finally {
+        await worker?.close();
+        await api.close();
+        await deleteKeysWithPrefix(queues);
+      }
+    });
+
     it('answers 503 naming redis when Redis does not answer', async () => {
       // Nothing listens on port 1: the sink cannot connect.
       const t = await bootApp({ overrides: { redisUrl: 'redis://127.0.0.1:1/0', queuePrefix: prefix, runWorkers: false } });

