@@ -139,8 +139,7 @@ export class BullMqJobSink implements JobSink {
   }
 
   async close(): Promise<void> {
-    for (const q of this.queues.values()) await q.close().catch(() => undefined);
-    await this.connection.quit().catch(() => this.connection.disconnect());
+    await closeBullMq({ queues: [...this.queues.values()], connections: [this.connection] });
   }
 
   private async readHandOver(seed: number): Promise<HandOver> {
@@ -178,7 +177,7 @@ export class BullMqWorkers {
     private readonly options: WorkerOptions,
   ) {
     this.connection = redisConnection(redisUrl, { maxRetriesPerRequest: null });
-    this.connection.on('error', () => undefined);
+    trackRedisConnection(this.connection);
     for (const name of QUEUE_NAMES) {
       const worker = new Worker<JobData>(
         name,
@@ -198,14 +197,80 @@ export class BullMqWorkers {
         this.failed++;
         this.logger.warn(`job ${job?.id} on ${name} failed (attempt ${job?.attemptsMade}): ${err.message}`);
       });
-      worker.on('error', (err) => this.logger.warn(`worker ${name}: ${err.message}`));
+      reportWorkerErrors(worker, `worker ${name}`, this.logger);
       this.workers.push(worker);
     }
   }
 
   async close(): Promise<void> {
-    // close() waits for jobs in progress to finish, so nothing half-done is left behind.
-    await Promise.all(this.workers.map((w) => w.close().catch(() => undefined)));
-    await this.connection.quit().catch(() => this.connection.disconnect());
+    await closeBullMq({ workers: this.workers, connections: [this.connection] });
   }
 }
+
+/** One warning when a dependency goes away and one line when it is back, however often it fails meanwhile. */
+export class OutageLog {
+  private since: number | null = null;
+  private failures = 0;
+
+  constructor(
+    private readonly logger: Pick<Logger, 'warn' | 'log'>,
+    private readonly downMessage: string,
+    private readonly upMessage: string,
+  ) {}
+
+  down(detail: string, now = Date.now()): void {
+    this.failures++;
+    if (this.since !== null) return;
+    this.since = now;
+    this.logger.warn(`${this.downMessage} (${detail}); retrying quietly until it is back`);
+  }
+
+  up(now = Date.now()): void {
+    if (this.since === null) return;
+    this.logger.log(`${this.upMessage} after ${Math.round((now - this.since) / 100) / 10} s (${this.failures} failed attempts)`);
+    this.since = null;
+    this.failures = 0;
+  }
+}
+
+/**
+ * One per process: every BullMQ connection and worker reports to it, so a Redis outage is one
+ * warning and its end one line, not a line per worker per reconnect attempt.
+ */
+export const redisOutage = new OutageLog(new Logger('Redis'), 'Redis is unreachable: jobs wait, the log keeps them', 'Redis is back: jobs go on');
+
+/** Reports a connection's outages and recovery to `redisOutage`. */
+export function trackRedisConnection(connection: IORedis): void {
+  connection.on('error', (err: Error) => redisOutage.down(err.message));
+  connection.on('ready', () => redisOutage.up());
+}
+
+/** A worker's connection errors go to `redisOutage`; any other error is logged as it comes. */
+export function reportWorkerErrors(worker: Worker, label: string, logger: Pick<Logger, 'warn'>): void {
+  worker.on('error', (err) => (isConnectionError(err) ? redisOutage.down(err.message) : logger.warn(`${label}: ${err.message}`)));
+}
+
+/**
+ * Closes BullMQ workers, queues and their connections. With Redis up: workers finish the jobs
+ * they run (nothing half-done is left), then queues and connections close. With Redis away, a
+ * graceful close would wait for a reconnect that may never come (BullMQ waits for its connection
+ * to be ready): workers are let go at once (their jobs' locks expire and the jobs run again) and
+ * the connections are dropped, so a shutdown during an outage ends at once.
+ */
+export async function closeBullMq(parts: { workers?: Worker[]; queues?: Queue[]; connections: IORedis[] }): Promise<void> {
+  const up = parts.connections.every((c) => c.status === 'ready');
+  if (!up) {
+    await Promise.all((parts.workers ?? []).map((w) => Promise.race([w.close(true), new Promise((r) => setTimeout(r, 200))]).catch(() => undefined)));
+    for (const c of parts.connections) c.disconnect();
+    return;
+  }
+  await Promise.all((parts.workers ?? []).map((w) => w.close().catch(() => undefined)));
+  for (const q of parts.queues ?? []) await q.close().catch(() => undefined);
+  for (const c of parts.connections) await c.quit().catch(() => c.disconnect());
+}
+
+/** ioredis' own errors while a connection is down (not a job's or a script's error). */
+function isConnectionError(err: Error & { code?: string }): boolean {
+  return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EPIPE|Connection is closed|connect/i.test(`${err.code ?? ''} ${err.message}`);
+}
+
