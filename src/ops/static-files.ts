@@ -26,7 +26,9 @@ export function serveDirectory(fastify: FastifyInstance, prefix: string, dir: st
   const root = resolve(dir);
   const cache = new Map<string, Buffer>();
   fastify.get(`${prefix}/*`, async (req: FastifyRequest<{ Params: { '*': string } }>, reply: FastifyReply) => {
-    const rel = decodeURIComponent(req.params['*'] ?? '');
+    // Fastify has decoded the path already: decoding again would turn `%25` into a lone `%`
+    // (a URIError, so a 500) and let `%252e%252e` become `..`.
+    const rel = req.params['*'] ?? '';
     const file = resolve(join(root, rel));
     const type = TYPES[extname(file).toLowerCase()];
     if (!type || !file.startsWith(root + sep) || rel.includes('\0')) {

@@ -65,6 +65,13 @@ describe('unknown routes and methods', () => {
     expect(res.body.detail).toBe(`${method} is not allowed on ${path}; use ${allow}`);
   });
 
+  it.each(['/docs/assets/%25', '/docs/assets/%25%25', '/docs/assets/%252e%252e/%252e%252e/package.json', '/docs/assets/..%2f..%2fpackage.json'])(
+    'GET %s (odd escapes under the static files) is a 404 problem, not a 500',
+    async (path) => {
+      expectProblem(await request(t.http).get(path), 404);
+    },
+  );
+
   it('a 404 without any key is still a problem (no 500, no HTML)', async () => {
     expectProblem(await request(t.http).get('/api/definitely/not/here'), 404);
   });
@@ -121,6 +128,15 @@ describe('bodies the server cannot take', () => {
   ])('%s is 415 saying to send Content-Type: application/json, and writes nothing', async (_label, raw, type) => {
     const res = await rejectedWrite('/api/claims', raw, 415, undefined, type);
     expect(res.body.detail).toBe('the body must be JSON: send Content-Type: application/json');
+  });
+
+  it('a body nested 5,000 deep with an Idempotency-Key is 400 naming the body (the key is looked up after the depth check)', async () => {
+    const deep = `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`;
+    const res = await expectNothingWritten(t, t.adminKey, () =>
+      request(t.http).post('/api/claims').set(bearer(t.adminKey)).set('Idempotency-Key', 'deep-body-1').set('content-type', 'application/json').send(deep),
+    );
+    expectProblem(res, 400, 'body');
+    expect(res.body.detail).toMatch(/nested more than 32 levels deep/);
   });
 
   it.each([
