@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { NotFoundError } from '../domain/errors';
+import { RequestValidationError } from '../common/http/request-validation.error';
+import { isInTheFuture } from '../domain/clock';
 import { EventStore } from '../ledger/event-store';
 import { claimStreamId, evidenceStreamId, type ClaimRecordedData, type EventMetadata } from '../domain/events';
 import type { AppendResult, IdempotencyRecord, StoredResponse } from '../ledger/event-store.types';
@@ -28,6 +30,10 @@ export class ClaimsService {
     metadata: EventMetadata,
     idempotency?: (respond: (r: AppendResult) => StoredResponse) => IdempotencyRecord | undefined,
   ): Promise<{ answer: RecordClaimAnswer; location: string }> {
+    // As observedAt on evidence: a speaker's clock may run a little ahead of ours, no more.
+    if (isInTheFuture(claim.madeAt, Date.now())) {
+      throw RequestValidationError.field('madeAt', 'madeAt must not be more than 5 minutes in the future');
+    }
     const id = randomUUID();
     const events = decideClaim({ type: 'RecordClaim', claim }, initialClaimState);
     const location = `/api/claims/${id}`;

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { isInTheFuture } from '../domain/clock';
 import { DataSource } from 'typeorm';
 import { defined } from '../common/http/dto';
 import { ConcurrencyError, NotFoundError } from '../domain/errors';
@@ -14,8 +15,6 @@ import type { EvidenceAcceptedSchema } from './evidence-accepted.schema';
 import type { EvidenceViewSchema } from './evidence-view.schema';
 import { attachmentsOfEvidence, evidenceSubmittedForClaimAfter } from '../projections/evidence/queries';
 
-/** observedAt may run a little ahead of our clock (a reporter's), but not more than this. */
-export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
 
 /** The answer to every evidence write. */
 export type EvidenceAccepted = EvidenceAcceptedSchema;
@@ -57,7 +56,7 @@ export class EvidenceService {
     preconditions: StreamPrecondition[],
     guard?: AppendGuard,
   ): Promise<EvidenceAccepted> {
-    if (Date.parse(data.observedAt) > Date.now() + MAX_CLOCK_SKEW_MS) {
+    if (isInTheFuture(data.observedAt, Date.now())) {
       throw RequestValidationError.field('observedAt', 'observedAt must not be more than 5 minutes in the future');
     }
     const evidenceId = randomUUID();

@@ -158,6 +158,7 @@ describe('POST /api/claims: bad input is 400 naming the field, and writes nothin
     ['topics as a string', crimeaClaimBody({ topics: 'Crimea' }), 'topics'],
     ['a topic as a number', crimeaClaimBody({ topics: ['Crimea', 3] }), 'topics'],
     ['madeAt as a number', crimeaClaimBody({ madeAt: 1648630800000 }), 'madeAt'],
+    ['madeAt an hour in the future', crimeaClaimBody({ madeAt: new Date(Date.now() + 60 * 60 * 1000).toISOString() }), 'madeAt'],
     ['source as a string', crimeaClaimBody({ source: 'https://example.org' }), 'source'],
     ['lat as a string', pledgeBody({ scope: scopeWith({ places: [{ name: 'Kyiv', lat: '50.45', lon: 30.52 }] }) }), 'scope.places.0.lat'],
     ['indicators as a string', pledgeBody({ scope: scopeWith({ indicators: 'shelling' }) }), 'scope.indicators'],
