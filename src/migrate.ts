@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { loadConfig } from './config/app-config';
+import { loadConfig, type AppConfig } from './config/app-config';
 import { SchemaTooNewError, createDataSourceFor, migrate } from './database/data-source';
 import { MIGRATIONS } from './database/migrations';
 import { createRootLogger } from './ops/logging';
@@ -13,8 +13,7 @@ import { createRootLogger } from './ops/logging';
 async function main(): Promise<number> {
   const config = loadConfig();
   const logger = createRootLogger(config.logLevel);
-  const ds = createDataSourceFor(config);
-  await ds.initialize();
+  const ds = await connectWithRetries(config, logger);
   try {
     const applied: string[] = [];
     await migrate(ds, (msg) => {
@@ -34,6 +33,28 @@ async function main(): Promise<number> {
     return 1;
   } finally {
     await ds.destroy();
+  }
+}
+
+/**
+ * A database that is still starting (PostgreSQL in compose, a restarted server) is waited for:
+ * the connection is retried with backoff for up to MIGRATE_WAIT_MS before migrate gives up.
+ */
+async function connectWithRetries(config: AppConfig, logger: ReturnType<typeof createRootLogger>) {
+  const deadline = Date.now() + config.migrateWaitMs;
+  for (let attempt = 1; ; attempt++) {
+    const ds = createDataSourceFor(config);
+    try {
+      await ds.initialize();
+      if (attempt > 1) logger.info({ attempt }, 'the database answers');
+      return ds;
+    } catch (err) {
+      if (ds.isInitialized) await ds.destroy().catch(() => undefined);
+      const wait = Math.min(2000, 100 * 2 ** attempt);
+      if (Date.now() + wait > deadline) throw err;
+      if (attempt === 1) logger.warn({ err: { message: (err as Error).message }, waitUpToMs: config.migrateWaitMs }, 'the database does not answer yet; retrying');
+      await new Promise((r) => setTimeout(r, wait));
+    }
   }
 }
 

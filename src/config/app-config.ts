@@ -45,6 +45,8 @@ export interface AppConfig {
   jobLockDurationMs: number;
   /** How often BullMQ looks for stalled jobs (JOB_STALLED_INTERVAL_MS, 30000). */
   jobStalledIntervalMs: number;
+  /** How long `npm run migrate` waits for a database that does not answer yet (MIGRATE_WAIT_MS, 60000; 0: not at all). */
+  migrateWaitMs: number;
   /** /health says workers are down when a job has waited this long with no live worker on its queue (WORKER_STALE_MS, 30000). */
   workerStaleMs: number;
   /** Test and demo hook: a pause before each job's append, to widen crash windows (JOB_PAUSE_BEFORE_APPEND_MS, 0). */
@@ -109,6 +111,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     workerConcurrency: int(env.WORKER_CONCURRENCY, 8, 'WORKER_CONCURRENCY', 1, 1000),
     jobLockDurationMs: int(env.JOB_LOCK_DURATION_MS, 30_000, 'JOB_LOCK_DURATION_MS', 100, 86_400_000),
     jobStalledIntervalMs: int(env.JOB_STALLED_INTERVAL_MS, 30_000, 'JOB_STALLED_INTERVAL_MS', 100, 86_400_000),
+    migrateWaitMs: int(env.MIGRATE_WAIT_MS, 60_000, 'MIGRATE_WAIT_MS', 0, 3_600_000),
     workerStaleMs: int(env.WORKER_STALE_MS, 30_000, 'WORKER_STALE_MS', 100, 86_400_000),
     jobPauseBeforeAppendMs: int(env.JOB_PAUSE_BEFORE_APPEND_MS, 0, 'JOB_PAUSE_BEFORE_APPEND_MS', 0, 3_600_000),
     chainFullVerifyMs: int(env.CHAIN_FULL_VERIFY_MS, 3_600_000, 'CHAIN_FULL_VERIFY_MS', 0, 2_147_483_647),

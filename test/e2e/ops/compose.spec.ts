@@ -11,7 +11,7 @@ type Service = {
   volumes?: string[];
   profiles?: string[];
   ports?: string[];
-  depends_on?: Record<string, { condition: string }>;
+  depends_on?: Record<string, { condition: string; required?: boolean }>;
   healthcheck?: { test: string[] };
 };
 type Compose = { services: Record<string, Service>; volumes: Record<string, unknown> };
@@ -66,6 +66,30 @@ describe('docker-compose.yml', () => {
     expect(svc.postgres.image).toMatch(/^postgres:/);
     expect(svc.postgres.volumes).toEqual(['pg-data:/var/lib/postgresql/data']);
     for (const name of ['api', 'worker-1', 'worker-2', 'migrate', 'redis']) expect(svc[name].profiles).toBeUndefined();
+  });
+
+  it('gives every long-running service a health check that targets a port it listens on', () => {
+    // What each service listens on: its PORT / METRICS_PORT setting, or the image's default port.
+    const listens: Record<string, number> = {
+      api: Number(svc.api.environment?.PORT),
+      'worker-1': Number(svc['worker-1'].environment?.METRICS_PORT),
+      'worker-2': Number(svc['worker-2'].environment?.METRICS_PORT),
+      redis: 6379,
+      postgres: 5432,
+    };
+    for (const [name, port] of Object.entries(listens)) {
+      const test = svc[name].healthcheck?.test.join(' ') ?? '';
+      expect({ name, test }).toEqual({ name, test: expect.stringMatching(/./) });
+      expect(Number.isInteger(port) && port > 0).toBe(true);
+      if (name === 'redis') expect(test).toMatch(/redis-cli ping/); // redis-cli's default port, 6379
+      else if (name === 'postgres') expect(test).toMatch(/pg_isready/); // 5432, the image's default
+      else expect(test).toContain(`http://127.0.0.1:${port}/${name === 'api' ? 'health' : 'metrics'}`);
+    }
+  });
+
+  it('runs migrate after PostgreSQL is healthy when the postgres profile is on, and lets it retry its connection', () => {
+    expect(svc.migrate.depends_on).toEqual({ postgres: { condition: 'service_healthy', required: false } });
+    expect(Number(svc.migrate.environment?.MIGRATE_WAIT_MS)).toBeGreaterThan(0);
   });
 
   it('declares every named volume it mounts', () => {

@@ -10,6 +10,7 @@ const INTEGER_VARIABLES: Array<[name: string, field: string, good: string, expec
   ['JOB_STALLED_INTERVAL_MS', 'jobStalledIntervalMs', '500', 500, '1.5'],
   ['JOB_PAUSE_BEFORE_APPEND_MS', 'jobPauseBeforeAppendMs', '120', 120, 'soon'],
   ['WORKER_STALE_MS', 'workerStaleMs', '300', 300, '50'],
+  ['MIGRATE_WAIT_MS', 'migrateWaitMs', '0', 0, '3600001'],
   ['CHAIN_FULL_VERIFY_MS', 'chainFullVerifyMs', '0', 0, '1e3'],
   ['SHUTDOWN_TIMEOUT_MS', 'shutdownTimeoutMs', '8000', 8000, '0'],
   ['SHUTDOWN_HTTP_GRACE_MS', 'shutdownHttpGraceMs', '500', 500, 'x'],
