@@ -1,5 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { NotFoundError } from '../domain/errors';
@@ -55,13 +57,24 @@ export class ApiKeysService implements OnApplicationBootstrap {
       ]);
       return created.key;
     });
-    if (key) {
-      // Printed once, on stdout and not through the logger, so it never lands in structured logs.
+    if (!key) return;
+    if (this.config.production) {
+      // In production stdout is collected by log pipelines: the key goes to a file only its
+      // owner can read, and only the file's path is printed.
+      mkdirSync(dirname(this.config.adminKeyFile), { recursive: true });
+      writeFileSync(this.config.adminKeyFile, `${key}\n`, { mode: 0o600 });
+      chmodSync(this.config.adminKeyFile, 0o600); // an existing file keeps its old mode otherwise
       process.stdout.write(
-        `\n  No ADMIN_API_KEY was set, so claim-ledger made an admin key. It is shown only this once:\n\n    ${key}\n\n` +
-          `  Store it now; only its hash is kept. Create other keys with POST /api/api-keys.\n\n`,
+        `\n  No ADMIN_API_KEY was set, so claim-ledger made an admin key and wrote it to ${this.config.adminKeyFile} (mode 0600).\n` +
+          `  Read it, store it elsewhere, and delete the file; only its hash is kept.\n\n`,
       );
+      return;
     }
+    // Printed once, on stdout and not through the logger, so it never lands in structured logs.
+    process.stdout.write(
+      `\n  No ADMIN_API_KEY was set, so claim-ledger made an admin key. It is shown only this once:\n\n    ${key}\n\n` +
+        `  Store it now; only its hash is kept. Create other keys with POST /api/api-keys.\n\n`,
+    );
   }
 
   async authenticate(presented: string): Promise<Principal | null> {

@@ -3,6 +3,7 @@
  * here, once (see README's configuration table). A bad value throws ConfigError naming the
  * variable; main.ts and the other entry points print it and exit 1.
  */
+import { dirname, join } from 'node:path';
 export interface AppConfig {
   port: number;
   host: string;
@@ -45,6 +46,10 @@ export interface AppConfig {
   jobLockDurationMs: number;
   /** How often BullMQ looks for stalled jobs (JOB_STALLED_INTERVAL_MS, 30000). */
   jobStalledIntervalMs: number;
+  /** Production (NODE_ENV=production): the first admin key goes to ADMIN_KEY_FILE, never to stdout or logs. */
+  production: boolean;
+  /** Where a generated first admin key is written in production (ADMIN_KEY_FILE; default `initial-admin-key` beside the database file). */
+  adminKeyFile: string;
   /** How long `npm run migrate` waits for a database that does not answer yet (MIGRATE_WAIT_MS, 60000; 0: not at all). */
   migrateWaitMs: number;
   /** /health says workers are down when a job has waited this long with no live worker on its queue (WORKER_STALE_MS, 30000). */
@@ -111,6 +116,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     workerConcurrency: int(env.WORKER_CONCURRENCY, 8, 'WORKER_CONCURRENCY', 1, 1000),
     jobLockDurationMs: int(env.JOB_LOCK_DURATION_MS, 30_000, 'JOB_LOCK_DURATION_MS', 100, 86_400_000),
     jobStalledIntervalMs: int(env.JOB_STALLED_INTERVAL_MS, 30_000, 'JOB_STALLED_INTERVAL_MS', 100, 86_400_000),
+    production: env.NODE_ENV === 'production',
+    adminKeyFile: env.ADMIN_KEY_FILE || join(dirname(env.DATABASE_PATH || './data/ledger.sqlite'), 'initial-admin-key'),
     migrateWaitMs: int(env.MIGRATE_WAIT_MS, 60_000, 'MIGRATE_WAIT_MS', 0, 3_600_000),
     workerStaleMs: int(env.WORKER_STALE_MS, 30_000, 'WORKER_STALE_MS', 100, 86_400_000),
     jobPauseBeforeAppendMs: int(env.JOB_PAUSE_BEFORE_APPEND_MS, 0, 'JOB_PAUSE_BEFORE_APPEND_MS', 0, 3_600_000),
