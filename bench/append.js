@@ -24,6 +24,7 @@ const { values: opt } = parseArgs({
     count: { type: 'string' },
     warmup: { type: 'string', default: '2000' },
     projector: { type: 'boolean', default: false },
+    'no-tree': { type: 'boolean', default: false },
     batch: { type: 'string', default: '100' },
     typeorm: { type: 'boolean', default: false },
   },
@@ -65,7 +66,8 @@ async function runStore(dbPath) {
   const store = await EventStore.open(dbPath);
   if (opt.projector) {
     const { readModelProjectors } = dist('projections');
-    for (const projector of readModelProjectors()) store.registerProjector(projector);
+    // --no-tree: every read model but the Merkle tree (the tree's cost, for the transparency target).
+    for (const projector of readModelProjectors()) if (!(opt['no-tree'] && projector.name === 'merkle-tree')) store.registerProjector(projector);
   }
   const pool = payloadPool(42);
   const prefill = Number(opt.prefill);
@@ -111,6 +113,7 @@ async function runStore(dbPath) {
   return {
     mode: 'store',
     projector: opt.projector,
+    tree: opt.projector && !opt['no-tree'],
     concurrency,
     prefill,
     events: done,

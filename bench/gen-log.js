@@ -7,7 +7,7 @@
  *
  * The mix follows the service's own flows: claims and pledges (with a scope), evidence sent for
  * a claim and attached to it by a job, field reports matched to pledges, the status changes
- * verdict-v1 would record, and the occasional retraction with its detachments. Streams
+ * verdict-v1 records (its own computeVerdict), and the occasional retraction with its detachments. Streams
  * interleave as they do live (a job attaches a piece a little after it was submitted). The
  * chain is computed with the service's own canonical JSON and hash (dist/ledger), so
  * verifyChain must pass over it, and the job dispatcher's checkpoint is set to the head, as on
@@ -27,6 +27,7 @@ const { values: opt } = parseArgs({
 const TARGET = Number(opt.events);
 const { canonicalize } = dist('ledger/canonical-json');
 const { eventHash, GENESIS_HASH } = dist('ledger/hash-chain');
+const { computeVerdict } = dist('domain/verdict');
 
 const ROWS_PER_INSERT = 1000;
 const ROWS_PER_TX = 50_000;
@@ -156,29 +157,22 @@ async function main() {
   const attachedEvidence = []; // [claim, evidenceId] pairs that a retraction may hit
   const evidenceClaims = new Map(); // evidenceId -> claims it is attached to
 
-  function statusOf(c) {
-    let s = 0;
-    let x = 0;
-    for (const stance of c.attached.values()) stance === 'supports' ? s++ : x++;
-    if (s + x === 0) return 'unverified';
-    if (x === 0 && s >= 2) return 'confirmed';
-    if (s === 0 && x >= 2) return 'refuted';
-    if (x === 0 || s >= 3 * x) return 'supported';
-    if (s === 0 || x >= 3 * s) return 'contradicted';
-    return 'disputed';
+  // Each piece's facts, for verdict-v1 over what is attached (the service's own rule, so that
+  // verify-log's recomputation of every status change holds on this log too).
+  const facts = new Map(); // evidenceId -> {reliability, credibility, source}
+  function keepFacts(evidenceId, json) {
+    const d = JSON.parse(json);
+    facts.set(evidenceId, { reliability: d.reliability, credibility: d.credibility, source: d.source });
   }
 
   function recompute(c, correlationId, cause) {
-    const to = statusOf(c);
-    if (to === c.status) return;
-    let s = 0;
-    let x = 0;
-    for (const stance of c.attached.values()) stance === 'supports' ? (s += 0.8) : (x += 0.8);
+    const used = [...c.attached].map(([evidenceId, stance]) => ({ ...facts.get(evidenceId), evidenceId, stance }));
+    const v = computeVerdict(used);
+    if (v.status === c.status) return;
     emit(`claim-${c.id}`, 'VerificationStatusChanged', canonicalize({
-      from: c.status, to, support: Math.round(s * 1000) / 1000, contradict: Math.round(x * 1000) / 1000,
-      basis: [...c.attached.keys()].sort(), rule: 'verdict-v1',
+      from: c.status, to: v.status, support: v.support, contradict: v.contradict, basis: v.basis, rule: v.rule,
     }), canon.workerMetadata(correlationId, cause));
-    c.status = to;
+    c.status = v.status;
   }
 
   function attach(c, evidenceId, stance, by, correlationId, cause, rule) {
@@ -208,11 +202,14 @@ async function main() {
       const correlationId = randomUUID();
       const d = canon.evidence(c.id);
       emit(`evidence-${evidenceId}`, 'EvidenceSubmitted', d.json, canon.requestMetadata(correlationId));
+      keepFacts(evidenceId, d.json);
       attachQueue.push({ c, evidenceId, stance: d.stance, correlationId, cause: position });
     } else if (roll < 0.8) {
       const evidenceId = randomUUID();
       const correlationId = randomUUID();
-      emit(`evidence-${evidenceId}`, 'EvidenceSubmitted', canon.report(), canon.requestMetadata(correlationId));
+      const reportJson = canon.report();
+      emit(`evidence-${evidenceId}`, 'EvidenceSubmitted', reportJson, canon.requestMetadata(correlationId));
+      keepFacts(evidenceId, reportJson);
       const cause = position;
       // the matcher attaches a report to the pledges whose scope it matches (about a third of the time one)
       if (r() < 0.35) {

@@ -7,7 +7,8 @@
  *
  *   BENCH_QUICK=1   smaller sizes and shorter runs (development); the table says so
  *   BENCH_DIST=dir  the compiled service to measure (default dist/, built by `npm run bench`)
- *   BENCH_ONLY=a,b  run only some sections: append, ingest, e2e, log (rebuild/verify/query/scale)
+ *   BENCH_ONLY=a,b  run only some sections: append, ingest, e2e, log (rebuild/verify/query/scale), import (bench/imports.js),
+ *                   webhooks (bench/webhooks.js)
  *   BENCH_NO_PEER_INSTALL=1  never install bench/peer (the peer figure is then SKIPped if absent)
  *   BENCH_VERBOSE=1 pass the service's own output through
  *   BENCH_PROFILE=1 CPU-profile the service and the echo app during the ingest runs and print
@@ -203,6 +204,18 @@ async function sectionAppend() {
     log(`  round ${round}: raw ${raw.at(-1).eventsPerSecond}, store ${store.at(-1).eventsPerSecond}${peerReady ? `, emmett ${peer.at(-1).eventsPerSecond}` : ''} events/s`);
   }
   const withProjector = await runNode(B('append.js'), ['--mode', 'store', '--seconds', s, '--concurrency', '50', '--typeorm', '--projector'], { label: 'store+projector' });
+  // Transparency (issue 12): the same read-model appends with and without the Merkle tree, interleaved.
+  const withTree = [withProjector];
+  const withoutTree = [];
+  for (let round = 1; round <= SIZE.appendRounds; round++) {
+    withoutTree.push(await runNode(B('append.js'), ['--mode', 'store', '--seconds', s, '--concurrency', '50', '--typeorm', '--projector', '--no-tree'], { label: 'store-no-tree' }));
+    if (round > 1) withTree.push(await runNode(B('append.js'), ['--mode', 'store', '--seconds', s, '--concurrency', '50', '--typeorm', '--projector'], { label: 'store+tree' }));
+  }
+  const treeEps = median(withTree.map((x) => x.eventsPerSecond));
+  const noTreeEps = median(withoutTree.map((x) => x.eventsPerSecond));
+  log(`  read models with the Merkle tree ${fmt(treeEps)}, without ${fmt(noTreeEps)} events/s`);
+  results.figures.appendTree = { withTree: treeEps, withoutTree: noTreeEps, ratio: treeEps / noTreeEps, rounds: { withTree, withoutTree } };
+  target('append with the Merkle tree ≥ 90% of append without it', treeEps / noTreeEps >= 0.9, `${fmt(treeEps)} ev/s = ${pct(treeEps / noTreeEps)} of ${fmt(noTreeEps)}`, '≥ 90%', 'all read models, 50 appenders');
   const rawEps = median(raw.map((x) => x.eventsPerSecond));
   const storeEps = median(store.map((x) => x.eventsPerSecond));
   results.figures.append = { storeEventsPerSecond: storeEps, rawInsertEventsPerSecond: rawEps, ratio: storeEps / rawEps, rounds: { raw, store }, withReadModelProjector: withProjector };
@@ -423,6 +436,8 @@ async function sectionLog() {
     method: 'GET',
     pathFor: (k) => `/api/claims?status=${statuses[k % statuses.length]}`,
   });
+  // Transparency (issue 12): proofs from the stored tree (rebuilt above) and verify-log over the whole log.
+  await sectionTransparency(svc, gen.events);
   await svc.proc.stop();
   results.figures.query = { ...query, claims: counts.claims, byStatus: counts.byStatus };
   target('query GET /api/claims?status=… p99 ≤ 20 ms', query.p99 <= 20 && query.non2xx === 0, `p99 ${query.p99} ms (p50 ${query.p50}, ${fmt(query.reqPerSec)} req/s) over ${fmt(counts.claims)} claims`, '≤ 20 ms');
@@ -439,6 +454,41 @@ async function sectionLog() {
   const bigEps = median(big.map((x) => x.eventsPerSecond));
   results.figures.scale = { on1k: smallEps, onFull: bigEps, ratio: bigEps / smallEps, logEvents: n, rounds: { small, big } };
   target(`scale: append on ${fmt(n)} ÷ on 1,000 events ≥ 0.9`, bigEps / smallEps >= 0.9, `${(bigEps / smallEps).toFixed(2)} (${fmt(bigEps)} / ${fmt(smallEps)} ev/s)`, '≥ 0.9');
+}
+
+/** Inclusion and consistency proofs at the log's full size (10 connections), then verify-log over it. */
+async function sectionTransparency(svc, n) {
+  const size = n;
+  let seed = 12345;
+  const rnd = (max) => 1 + ((seed = (seed * 1103515245 + 12345) % 2147483648) % max);
+  const inclusion = await load(`GET /api/proofs/inclusion at ${fmt(size)} events`, svc.base, {
+    connections: 10,
+    seconds: SIZE.querySeconds,
+    method: 'GET',
+    pathFor: () => `/api/proofs/inclusion?position=${rnd(size)}&size=${size}`,
+  });
+  const consistency = await load(`GET /api/proofs/consistency at ${fmt(size)} events`, svc.base, {
+    connections: 10,
+    seconds: SIZE.querySeconds,
+    method: 'GET',
+    pathFor: () => `/api/proofs/consistency?from=${rnd(size)}&to=${size}`,
+  });
+  const p99 = Math.max(inclusion.p99, consistency.p99);
+  results.figures.proofs = { size, inclusion, consistency };
+  target(`proofs at ${fmt(size)} events p99 ≤ 10 ms (10 connections)`, p99 <= 10 && inclusion.non2xx === 0 && consistency.non2xx === 0,
+    `inclusion p99 ${inclusion.p99} ms (${fmt(inclusion.reqPerSec)} req/s), consistency p99 ${consistency.p99} ms (${fmt(consistency.reqPerSec)} req/s)`, '≤ 10 ms');
+
+  // verify-log needs a checkpoint of the whole log: the service signs it (CHECKPOINT_INTERVAL_MS), or an admin asks.
+  const signed = await fetch(`${svc.base}/api/checkpoint`, { method: 'POST', headers: AUTH });
+  if (signed.status !== 200) throw new Error(`POST /api/checkpoint answered ${signed.status}: ${(await signed.text()).slice(0, 300)}`);
+  const vkey = (await (await fetch(`${svc.base}/api/checkpoint/key`)).text()).trim();
+  // A failed check exits 1: its JSON report is still the figure (the target then FAILs).
+  const verifyLog = await runNode(path.join(DIST, 'transparency', 'cli', 'verify-log.js'), ['--log', svc.base, '--vkey', vkey, '--key', ADMIN_KEY, '--json'], { label: 'verify-log' }).catch((err) => ({
+    ok: false, events: 0, verdicts: 0, eventsPerSecond: 0, checks: [{ name: 'run', ok: false, detail: err.message }],
+  }));
+  log(`  verify-log: ${fmt(verifyLog.eventsPerSecond)} events/s over ${fmt(verifyLog.events)} events, ${fmt(verifyLog.verdicts)} verdicts recomputed (${verifyLog.ok ? 'ok' : 'FAILED: ' + verifyLog.checks.filter((c) => !c.ok).map((c) => c.name + ': ' + c.detail).join('; ')})`);
+  results.figures.verifyLog = verifyLog;
+  target('verify-log ≥ 50k events/s (verdicts recomputed)', verifyLog.ok && verifyLog.eventsPerSecond >= 50_000, `${fmt(verifyLog.eventsPerSecond)} ev/s, ${fmt(verifyLog.verdicts)} verdicts`, '≥ 50,000', verifyLog.ok ? '' : 'a check failed');
 }
 
 async function sqliteCounts(db) {
@@ -491,6 +541,8 @@ function printTable() {
   if (f.scale) add('scale: append on full log / on 1,000', `${fmt(f.scale.onFull)} / ${fmt(f.scale.on1k)} ev/s`, '', f.scale.ratio.toFixed(2));
   if (f.query) add(`query: GET /api/claims?status=, 10 conn`, `p99 ${f.query.p99} ms (p50 ${f.query.p50}, ${fmt(f.query.reqPerSec)} req/s)`, `${fmt(f.query.claims)} claims`, '');
 
+  require('./imports').tableRows(f, add, fmt);
+
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length), ['figure', 'value', 'reference', 'ratio'][i].length));
   const line = (r) => r.map((c, i) => c.padEnd(widths[i])).join('  ');
   log(`\nclaim-ledger bench${QUICK ? ' (BENCH_QUICK: smaller sizes, shorter runs)' : ''} — node ${results.machine.node}, ${results.machine.cpus} cpus, load at start ${results.machine.loadavgAtStart.join(' ')}`);
@@ -516,6 +568,8 @@ async function main() {
   if (wants('ingest')) await sectionIngest();
   if (wants('e2e')) await sectionE2E();
   if (wants('log')) await sectionLog();
+  if (wants('import')) await require('./imports').sectionImport({ startService, post, getJson, target, results, log, fmt, AUTH, cleanups, REDIS_URL, ADMIN_KEY });
+  if (wants('webhooks')) await require('./webhooks').sectionWebhooks({ startService, post, target, results, log, cleanups, AUTH, REDIS_URL });
   results.finishedAt = new Date().toISOString();
   results.seconds = Math.round((Date.now() - t0) / 1000);
   results.machine.loadavgAtEnd = os.loadavg().map((x) => +x.toFixed(2));

@@ -8,7 +8,7 @@
 const { readdirSync, readFileSync, statSync } = require('node:fs');
 const { join, relative, resolve, dirname, sep } = require('node:path');
 
-const READ_MODEL_TABLES = ['claims', 'claim_topics', 'pledge_scopes', 'evidence', 'attachments'];
+const READ_MODEL_TABLES = ['claims', 'claim_topics', 'pledge_scopes', 'evidence', 'attachments', 'pledge_scope_keys', 'report_keys', 'external_reports', 'merkle_nodes'];
 /** The app's assembly (the files directly in src/: entry points and the modules they wire), the only ones that may import src/ops/. */
 const isAssembly = (file) => !file.includes('/');
 

@@ -9,7 +9,9 @@ import { ProblemFilter } from './common/http/problem.filter';
 import { RouteTable } from './common/http/route-table';
 import { problem, sendProblem } from './common/http/problem';
 import { createValidationPipe } from './common/http/validation';
+import { installImportBodyParsers } from './imports/upload';
 import { OpsModule, createOpsRuntime, installHttpOps, type OpsRuntime } from './ops/ops.module';
+import { acceptTextBodies } from './transparency/http/text-body';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -71,6 +73,8 @@ export async function createApp(config: AppConfig, ops: OpsRuntime = createOpsRu
   const fastify = app.getHttpAdapter().getInstance();
   // The API speaks JSON only: any other body type is 415, not a string run through validation.
   fastify.removeContentTypeParser(['text/plain']);
+  acceptTextBodies(fastify); // except a witness's cosigned checkpoint (src/transparency)
+  installImportBodyParsers(fastify); // and the import files, streamed to disk (src/imports)
   fastify.addHook('onSend', async (req, reply, payload) => {
     reply.header('x-request-id', String(req.id));
     return payload;

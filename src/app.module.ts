@@ -9,8 +9,13 @@ import { ProjectionsModule } from './projections/projections.module';
 import { JobsModule } from './jobs/jobs.module';
 import { FeedModule } from './feed/feed.module';
 import { ClaimReviewModule } from './claim-review/claim-review.module';
+import { ReviewsModule } from './reviews/reviews.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 import { DashboardModule } from './dashboard/dashboard.module';
+import { TransparencyModule } from './transparency/transparency.module';
+import { ImportsModule } from './imports/imports.module';
 import { JobRunnerModule } from './job-runner.module';
+import { WindowSchedulerModule } from './window-scheduler.module';
 import type { OpsRuntime } from './ops/ops.module';
 
 @Module({})
@@ -27,9 +32,14 @@ export class AppModule {
         EvidenceModule,
         JobRunnerModule.register(ops),
         JobsModule,
+        WindowSchedulerModule,
         FeedModule,
         ClaimReviewModule,
+        ReviewsModule,
+        WebhooksModule.register({ http: true }),
         DashboardModule,
+        ImportsModule,
+        TransparencyModule,
       ],
     };
   }

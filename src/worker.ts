@@ -7,6 +7,9 @@ import { LedgerModule } from './ledger/ledger.module';
 import { ProjectionsModule } from './projections/projections.module';
 import { JobsModule } from './jobs/jobs.module';
 import { JobRunnerModule } from './job-runner.module';
+import { ImportRunnerModule } from './imports/imports.module';
+import { WindowSchedulerModule } from './window-scheduler.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 import { OpsModule, createOpsRuntime, type OpsRuntime } from './ops/ops.module';
 import { installGracefulShutdown } from './ops/shutdown';
 import { startWorkerMetricsServer } from './ops/worker-metrics';
@@ -16,7 +19,7 @@ class WorkerModule {
   static register(config: AppConfig, ops: OpsRuntime): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [ConfigModule.register(config), LedgerModule, ProjectionsModule, JobRunnerModule.register(ops), JobsModule],
+      imports: [ConfigModule.register(config), LedgerModule, ProjectionsModule, JobRunnerModule.register(ops), JobsModule, WindowSchedulerModule, ImportRunnerModule, WebhooksModule.register({ http: false })],
     };
   }
 }

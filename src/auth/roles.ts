@@ -4,9 +4,9 @@ import type { Role } from '../domain/types';
 // Roles and the principal are domain types; re-exported for the guards and controllers here.
 export { ROLES, type Principal, type Role } from '../domain/types';
 
-const RANK: Record<Role, number> = { viewer: 1, checker: 2, admin: 3 };
+const RANK: Record<Role, number> = { viewer: 1, checker: 2, editor: 3, admin: 4 };
 
-/** admin ⊃ checker ⊃ viewer. */
+/** admin ⊃ editor ⊃ checker ⊃ viewer. */
 export function roleSatisfies(held: Role, needed: Role): boolean {
   return RANK[held] >= RANK[needed];
 }
@@ -18,4 +18,5 @@ export const RequireAccess = (access: Access) => SetMetadata(ACCESS_KEY, access)
 export const Public = () => RequireAccess('public');
 export const ReadAccess = () => RequireAccess('read');
 export const CheckerOnly = () => RequireAccess('checker');
+export const EditorOnly = () => RequireAccess('editor');
 export const AdminOnly = () => RequireAccess('admin');

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { EX, SEED_URL } from '../common/http/examples';
 import type { ClaimKind, VerificationStatus } from '../domain/types';
 import type { EventType } from '../domain/events';
@@ -16,10 +16,11 @@ export interface SchemaOrgOrganization {
 
 export interface ClaimReviewRating {
   '@type': 'Rating';
-  ratingValue: number;
+  /** Absent for an editor's `unverifiable` rating, which has no place on the scale. */
+  ratingValue?: number;
   bestRating: number;
   worstRating: number;
-  alternateName: RatedStatus;
+  alternateName: RatedStatus | 'unverifiable';
 }
 
 export interface ReviewedClaim {
@@ -62,6 +63,9 @@ export class ClaimReviewSchema {
   })
   reviewRating!: ClaimReviewRating;
 
+  @ApiPropertyOptional({ example: 'Two independent local reports of shelling near Chernihiv after the pledge.', description: "The editor's explanation (with a published review)" })
+  reviewBody?: string;
+
   @ApiProperty({
     type: 'object',
     additionalProperties: true,
@@ -74,7 +78,8 @@ export class ClaimReviewSchema {
 export interface ClaimLedgerReference {
   claimId: string;
   kind: ClaimKind;
-  status: RatedStatus;
+  /** The machine status (verdict rule) when the review was built. */
+  status: RatedStatus | 'unverified';
   position: number;
   hash: string;
   streamId: string;
@@ -85,6 +90,8 @@ export interface ClaimLedgerReference {
   contradict: number;
   basis: string[];
   feed: string;
+  /** With a published review: the editor's review and where its ReviewPublished event sits in the log. */
+  review?: { reviewId: string; rating: string; claimVersion: number; position: number; hash: string; machineStatus: string; reviewOutdated: boolean };
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Speaker } from '../domain/types';
+import type { Rating, Speaker } from '../domain/types';
 import type { ClaimRecordedData, StoredEventOf } from '../domain/events';
 import type { ClaimReview, RatedStatus } from './claim-review.schema';
 
@@ -11,11 +11,27 @@ export const RATING_VALUE: Readonly<Record<RatedStatus, number>> = Object.freeze
   confirmed: 5,
 });
 
+/** The editor's published review (workflow v1), with where its ReviewPublished event sits. */
+export interface PublishedReviewContext {
+  reviewId: string;
+  rating: Rating;
+  explanation: string;
+  claimVersion: number;
+  machineStatus: string;
+  reviewOutdated: boolean;
+  published: StoredEventOf<'ReviewPublished'>;
+}
+
 export interface ClaimReviewContext {
   claimId: string;
   claim: ClaimRecordedData;
-  /** The VerificationStatusChanged event the current status rests on (never a change to unverified). */
-  verdictEvent: StoredEventOf<'VerificationStatusChanged'>;
+  /**
+   * The VerificationStatusChanged event the current machine status rests on; without a published
+   * review it must be a change to a rated status (never to unverified). Null: no status yet.
+   */
+  verdictEvent: StoredEventOf<'VerificationStatusChanged'> | null;
+  /** With a published review, the review carries the editor's rating and explanation. */
+  review?: PublishedReviewContext | null;
   orgName: string;
   orgUrl: string;
   publicBaseUrl: string;
@@ -40,10 +56,12 @@ function compact<T extends Record<string, unknown>>(o: T): T {
  * recorded, so a reader can check it against GET /api/events.
  */
 export function buildClaimReview(ctx: ClaimReviewContext): ClaimReview {
-  const { claim, verdictEvent } = ctx;
-  const verdict = verdictEvent.data;
-  // The caller answers 409 for an unverified claim before building a review.
-  const status = verdict.to as RatedStatus;
+  const { claim, verdictEvent, review } = ctx;
+  const verdict = verdictEvent?.data ?? null;
+  // The caller answers 409 for an unverified claim without a published review before building one.
+  const status = (verdict?.to ?? 'unverified') as RatedStatus;
+  const rating: RatedStatus | 'unverifiable' = review ? review.rating : status;
+  const anchor = review ? review.published : verdictEvent!;
   const claimPath = `/api/claims/${ctx.claimId}`;
   const speakerKind = speakerType(claim.speaker);
   return {
@@ -52,15 +70,16 @@ export function buildClaimReview(ctx: ClaimReviewContext): ClaimReview {
     '@id': `${ctx.publicBaseUrl}${claimPath}/claim-review`,
     url: `${ctx.publicBaseUrl}${claimPath}`,
     claimReviewed: claim.statement,
-    datePublished: verdictEvent.recordedAt,
+    datePublished: review ? review.published.recordedAt : verdictEvent!.recordedAt,
     author: { '@type': 'Organization', name: ctx.orgName, url: ctx.orgUrl },
     reviewRating: {
       '@type': 'Rating',
-      ratingValue: RATING_VALUE[status],
+      ...(rating === 'unverifiable' ? {} : { ratingValue: RATING_VALUE[rating] }),
       bestRating: 5,
       worstRating: 1,
-      alternateName: status,
+      alternateName: rating,
     },
+    ...(review ? { reviewBody: review.explanation } : {}),
     itemReviewed: {
       '@type': 'Claim',
       author: compact({
@@ -84,17 +103,30 @@ export function buildClaimReview(ctx: ClaimReviewContext): ClaimReview {
     claimLedger: {
       claimId: ctx.claimId,
       kind: claim.kind,
-      status,
-      position: verdictEvent.position,
-      hash: verdictEvent.hash,
-      streamId: verdictEvent.streamId,
-      streamVersion: verdictEvent.streamVersion,
-      eventType: verdictEvent.type,
-      rule: verdict.rule,
-      support: verdict.support,
-      contradict: verdict.contradict,
-      basis: verdict.basis,
-      feed: `${ctx.publicBaseUrl}/api/events?after=${verdictEvent.position - 1}&limit=1`,
+      status: verdict ? verdict.to : 'unverified',
+      position: anchor.position,
+      hash: anchor.hash,
+      streamId: anchor.streamId,
+      streamVersion: anchor.streamVersion,
+      eventType: anchor.type,
+      rule: verdict?.rule ?? 'verdict-v1',
+      support: verdict?.support ?? 0,
+      contradict: verdict?.contradict ?? 0,
+      basis: verdict?.basis ?? [],
+      feed: `${ctx.publicBaseUrl}/api/events?after=${anchor.position - 1}&limit=1`,
+      ...(review
+        ? {
+            review: {
+              reviewId: review.reviewId,
+              rating: review.rating,
+              claimVersion: review.claimVersion,
+              position: review.published.position,
+              hash: review.published.hash,
+              machineStatus: review.machineStatus,
+              reviewOutdated: review.reviewOutdated,
+            },
+          }
+        : {}),
     },
   };
 }

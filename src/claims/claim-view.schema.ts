@@ -3,11 +3,13 @@ import { EX } from '../common/http/examples';
 import { HeadSchema, ScopeSchema, SourceSchema } from '../common/http/schemas';
 import type { MatchRule } from '../domain/events';
 import {
+  RATINGS,
   RELIABILITIES,
   STANCES,
   VERIFICATION_STATUSES,
   type AttachedBy,
   type Credibility,
+  type Rating,
   type Reliability,
   type Stance,
   type VerificationStatus,
@@ -26,8 +28,35 @@ export class VerdictSchema {
   @ApiProperty({ type: [String], example: [EX.evidenceId], description: 'Evidence ids the status rests on' })
   basis!: string[];
 
-  @ApiProperty({ example: 'verdict-v1' })
+  @ApiProperty({ example: 'verdict-v1', description: 'verdict-v1, or verdict-v2 once a pledge\'s window has closed' })
   rule!: string;
+
+  @ApiPropertyOptional({ example: 'window-closed-without-contrary-reports', description: 'verdict-v2 only: why, as a code' })
+  reason?: string;
+}
+
+/** The editor's rating that stands (workflow v1): proposed by one key, approved by another. */
+export class PublishedReviewSchema {
+  @ApiProperty({ format: 'uuid', example: EX.claimId })
+  reviewId!: string;
+
+  @ApiProperty({ enum: RATINGS, example: 'contradicted' })
+  rating!: Rating;
+
+  @ApiProperty({ example: 'Local officials reported heavy shelling near Chernihiv after the pledge.' })
+  explanation!: string;
+
+  @ApiProperty({ example: '2022-03-31T10:00:00.000Z' })
+  publishedAt!: string;
+
+  @ApiProperty({ example: 'desk editor', description: 'Name of the API key that proposed it' })
+  proposedBy!: string;
+
+  @ApiProperty({ example: 'chief editor', description: 'Name of the API key that approved it (never the proposer)' })
+  approvedBy!: string;
+
+  @ApiProperty({ example: 4, description: 'The claim version the rating was given at' })
+  claimVersion!: number;
 }
 
 export class ClaimEvidenceItemSchema {
@@ -104,4 +133,13 @@ export class ClaimViewSchema extends ClaimListItemSchema {
 
   @ApiPropertyOptional({ type: () => HeadSchema, description: 'The last event of the claim stream' })
   head?: HeadSchema;
+
+  @ApiProperty({ type: () => PublishedReviewSchema, nullable: true, description: "The editor's published rating (null until one is published)" })
+  publishedReview!: PublishedReviewSchema | null;
+
+  @ApiProperty({ example: false, description: "true when the machine status has changed since the published review's claimVersion" })
+  reviewOutdated!: boolean;
+
+  @ApiPropertyOptional({ example: '2022-04-30T00:00:00.000Z', nullable: true, description: 'Pledges with scope.until: when the window closed (ScopeWindowClosed), null while open' })
+  windowClosedAt?: string | null;
 }

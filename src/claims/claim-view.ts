@@ -1,8 +1,9 @@
 import type { StoredEvent } from '../domain/events';
 import type { ClaimEvidenceItemSchema, ClaimViewSchema } from './claim-view.schema';
-import { foldClaim, type RecordedVerdict } from '../domain/claim.decider';
+import { foldClaim, publishedReview, reviewOutdated, ruleOf, windowFactsOf, type ClaimState, type RecordedVerdict } from '../domain/claim.decider';
 import { foldEvidence } from '../domain/evidence.decider';
-import { computeVerdict } from '../domain/verdict';
+import { computeVerdictBy } from '../domain/verdict';
+import type { PublishedReviewSchema } from './claim-view.schema';
 
 /** The view's shapes are its response schemas: a field added or dropped on one side fails to compile. */
 export type ClaimEvidenceItem = ClaimEvidenceItemSchema;
@@ -52,7 +53,9 @@ export function buildClaimView(
   const current = evidence.filter((item) => item.attached);
   // (Only when every attached piece's submission was found; otherwise the recorded numbers stand.)
   if (current.every((item) => item.source.url !== '')) {
-    const v = computeVerdict(
+    // The claim's rule now: verdict-v1, or verdict-v2 once its window has closed.
+    const v = computeVerdictBy(
+      ruleOf(state),
       current.map((item) => ({
         evidenceId: item.evidenceId,
         stance: item.stance,
@@ -60,8 +63,9 @@ export function buildClaimView(
         credibility: item.credibility,
         source: item.source,
       })),
+      windowFactsOf(state),
     );
-    verdict = { support: v.support, contradict: v.contradict, basis: v.basis, rule: v.rule };
+    verdict = { support: v.support, contradict: v.contradict, basis: v.basis, rule: v.rule, ...(v.reason ? { reason: v.reason } : {}) };
   }
   return {
     id: claimId,
@@ -81,5 +85,23 @@ export function buildClaimView(
     recordedAt: first.recordedAt,
     updatedAt: last.recordedAt,
     head: { position: last.position, hash: last.hash },
+    publishedReview: publishedReviewView(state),
+    reviewOutdated: reviewOutdated(state),
+    ...(claim.scope?.until ? { windowClosedAt: state.windowClosed?.placed?.recordedAt ?? null } : {}),
+  };
+}
+
+/** The review that stands, as the claim view shows it. */
+export function publishedReviewView(state: ClaimState): PublishedReviewSchema | null {
+  const r = publishedReview(state);
+  if (!r) return null;
+  return {
+    reviewId: r.reviewId,
+    rating: r.rating,
+    explanation: r.explanation,
+    publishedAt: r.decided?.recordedAt ?? '',
+    proposedBy: r.proposedByName ?? '',
+    approvedBy: r.decidedByName ?? '',
+    claimVersion: r.claimVersion,
   };
 }

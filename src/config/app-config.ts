@@ -4,6 +4,8 @@
  * variable; main.ts and the other entry points print it and exit 1.
  */
 import { dirname, join } from 'node:path';
+import { createPrivateKey } from 'node:crypto';
+
 export interface AppConfig {
   port: number;
   host: string;
@@ -66,6 +68,34 @@ export interface AppConfig {
   metricsPort: number | null;
   /** Where the dashboard's files are (DASHBOARD_DIR; null: next to the code). */
   dashboardDir: string | null;
+  /**
+   * The log's Ed25519 signing key (LEDGER_SIGNING_KEY: PKCS#8 PEM or a base64 32-byte seed);
+   * null: generated on first start into a 0600 file beside the database. Never logged.
+   */
+  ledgerSigningKey: string | null;
+  /** The checkpoint origin and key name (LEDGER_ORIGIN; default `<host of PUBLIC_BASE_URL, else localhost>/claim-ledger`). */
+  ledgerOrigin: string;
+  /** A new checkpoint is signed when the log has grown, at most this often (CHECKPOINT_INTERVAL_MS, 5000). */
+  checkpointIntervalMs: number;
+  /** Largest import upload in bytes (IMPORT_MAX_BYTES, 512 MiB); over it 413. */
+  importMaxBytes: number;
+  /** Where uploaded import files are kept (IMPORT_DIR; default: an `imports` folder beside the database file). */
+  importDir: string | null;
+  /** Rows an import decides and appends together, one checkpoint each (IMPORT_BATCH_ROWS, 2000: the event store's largest group commit). */
+  importBatchRows: number;
+  /** ClaimReview answers 409 until an editor's review is published (REVIEW_REQUIRED, false). */
+  reviewRequired: boolean;
+  /** Webhook retry delays after each failed attempt, then `failed` (WEBHOOK_RETRY_SCHEDULE_MS, "5000,300000,1800000,7200000,18000000,36000000"). */
+  webhookRetryScheduleMs: number[];
+  /** Webhook URLs may resolve to loopback, private or link-local addresses (WEBHOOK_ALLOW_PRIVATE, false). */
+  webhookAllowPrivate: boolean;
+  /** One webhook attempt times out after this (WEBHOOK_TIMEOUT_MS, 10000). */
+  webhookTimeoutMs: number;
+  /**
+   * The time source of scheduled work (pledge windows, webhook retries). Not an environment
+   * variable: tests pass a clock they move instead of sleeping. Absent: the system clock.
+   */
+  clock?: () => Date;
 }
 
 /** A configuration value that cannot be used: the process stops with this message, naming the variable. */
@@ -79,12 +109,55 @@ function bool(value: string | undefined, fallback: boolean, name: string): boole
   throw new ConfigError(`${name} must be true or false, got "${value}"`);
 }
 
+/** A comma-separated list of delays in ms (each 0..max). */
+function intList(value: string | undefined, fallback: number[], name: string, max: number): number[] {
+  if (value === undefined || value === '') return fallback;
+  const parts = value.split(',').map((p) => p.trim());
+  if (parts.length === 0 || parts.length > 50 || parts.some((p) => !/^\d{1,16}$/.test(p) || Number(p) > max)) {
+    throw new ConfigError(`${name} must be a comma-separated list of up to 50 integers in 0..${max} (milliseconds), got "${value}"`);
+  }
+  return parts.map(Number);
+}
+
+export const DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS = [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000];
+
 function int(value: string | undefined, fallback: number, name: string, min: number, max: number): number {
   if (value === undefined || value === '') return fallback;
   // Decimal digits only: Number() would also take "1e3", "0x10" and " 5 ".
   const n = /^\d{1,16}$/.test(value) ? Number(value) : NaN;
   if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be an integer in ${min}..${max}, got "${value}"`);
   return n;
+}
+
+/** LEDGER_SIGNING_KEY: an Ed25519 private key as PKCS#8 PEM, or base64 of a 32-byte seed. The value is never echoed. */
+function signingKey(value: string): string {
+  const v = value.trim();
+  if (v.startsWith('-----BEGIN')) {
+    try {
+      if (createPrivateKey(v).asymmetricKeyType === 'ed25519') return v;
+    } catch {
+      /* reported below */
+    }
+  } else if (/^[A-Za-z0-9+/]{43}=$/.test(v) && Buffer.from(v, 'base64').length === 32) {
+    return v;
+  }
+  throw new ConfigError('LEDGER_SIGNING_KEY must be an Ed25519 private key in PKCS#8 PEM, or base64 of a 32-byte seed');
+}
+
+/** A C2SP key name: non-empty, no whitespace, no '+'. */
+function keyName(value: string, name: string): string {
+  if (!/^[^\s+]{1,200}$/u.test(value)) throw new ConfigError(`${name} must be a key name without spaces or '+', got "${value}"`);
+  return value;
+}
+
+function hostOf(url: string): string {
+  try {
+    const host = new URL(url).host;
+    if (host) return host;
+  } catch {
+    /* reported below */
+  }
+  throw new ConfigError(`PUBLIC_BASE_URL must be an absolute URL, got "${url}"`);
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<AppConfig> = {}): AppConfig {
@@ -126,6 +199,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     shutdownHttpGraceMs: int(env.SHUTDOWN_HTTP_GRACE_MS, 10_000, 'SHUTDOWN_HTTP_GRACE_MS', 1, 3_600_000),
     metricsPort: env.METRICS_PORT ? int(env.METRICS_PORT, 0, 'METRICS_PORT', 1, 65535) : null,
     dashboardDir: env.DASHBOARD_DIR ? env.DASHBOARD_DIR : null,
+    ledgerSigningKey: env.LEDGER_SIGNING_KEY ? signingKey(env.LEDGER_SIGNING_KEY) : null,
+    ledgerOrigin: env.LEDGER_ORIGIN ? keyName(env.LEDGER_ORIGIN, 'LEDGER_ORIGIN') : `${env.PUBLIC_BASE_URL ? hostOf(env.PUBLIC_BASE_URL) : 'localhost'}/claim-ledger`,
+    checkpointIntervalMs: int(env.CHECKPOINT_INTERVAL_MS, 5000, 'CHECKPOINT_INTERVAL_MS', 10, 86_400_000),
+    importMaxBytes: int(env.IMPORT_MAX_BYTES, 512 * 1024 * 1024, 'IMPORT_MAX_BYTES', 1, Number.MAX_SAFE_INTEGER),
+    importDir: env.IMPORT_DIR ? env.IMPORT_DIR : null,
+    importBatchRows: int(env.IMPORT_BATCH_ROWS, 2000, 'IMPORT_BATCH_ROWS', 1, 2000),
+    reviewRequired: bool(env.REVIEW_REQUIRED, false, 'REVIEW_REQUIRED'),
+    webhookRetryScheduleMs: intList(env.WEBHOOK_RETRY_SCHEDULE_MS, DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS, 'WEBHOOK_RETRY_SCHEDULE_MS', 2_147_483_647),
+    webhookAllowPrivate: bool(env.WEBHOOK_ALLOW_PRIVATE, false, 'WEBHOOK_ALLOW_PRIVATE'),
+    webhookTimeoutMs: int(env.WEBHOOK_TIMEOUT_MS, 10_000, 'WEBHOOK_TIMEOUT_MS', 1, 600_000),
     ...overrides,
   };
   if (config.databaseUrl !== null && !/^postgres(ql)?:\/\//.test(config.databaseUrl)) {

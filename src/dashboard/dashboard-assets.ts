@@ -14,7 +14,7 @@ const TYPES: Record<string, string> = {
 };
 
 /** Only these files are served: a fixed list, so no path from a request ever reaches the disk. */
-export const DASHBOARD_FILES = ['index.html', 'app.js', 'style.css'] as const;
+export const DASHBOARD_FILES = ['index.html', 'app.js', 'style.css', 'transparency.js', 'imports.js'] as const;
 
 const CSP = [
   "default-src 'none'",

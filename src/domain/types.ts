@@ -77,10 +77,9 @@ export const VERIFICATION_STATUSES: readonly VerificationStatus[] = [
 
 export type AttachedBy = 'checker' | 'matcher';
 
-/** API key roles: admin ⊃ checker ⊃ viewer. */
-export type Role = 'admin' | 'checker' | 'viewer';
-export const ROLES: readonly Role[] = ['admin', 'checker', 'viewer'];
-// Issue 14 adds 'editor' (admin ⊃ editor ⊃ checker ⊃ viewer) together with its guard rules.
+/** API key roles: admin ⊃ editor ⊃ checker ⊃ viewer (workflow v1: editors propose and approve reviews). */
+export type Role = 'admin' | 'editor' | 'checker' | 'viewer';
+export const ROLES: readonly Role[] = ['admin', 'editor', 'checker', 'viewer'];
 
 /** Who sent a request: the API key's id, name and role (never the key itself). */
 export interface Principal {

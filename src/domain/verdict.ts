@@ -5,6 +5,7 @@
  */
 import type {
   Credibility,
+  Expectation,
   Reliability,
   SourceRef,
   Stance,
@@ -12,6 +13,26 @@ import type {
 } from './types';
 
 export const VERDICT_RULE = 'verdict-v1' as const;
+/** verdict-v2: as verdict-v1, except for a pledge whose scope window has closed with nothing attached. */
+export const VERDICT_RULE_V2 = 'verdict-v2' as const;
+export type VerdictRule = typeof VERDICT_RULE | typeof VERDICT_RULE_V2;
+export const VERDICT_RULES: readonly VerdictRule[] = [VERDICT_RULE, VERDICT_RULE_V2];
+
+/**
+ * verdict-v2 reason codes (VerificationStatusChanged.reason): which row of the table held, or
+ * that a window closed with nothing attached. verdict-v1 events carry none.
+ */
+export const VerdictReasons = {
+  noEvidence: 'no-evidence',
+  independentSupport: 'independent-support',
+  independentContradiction: 'independent-contradiction',
+  supportOutweighs: 'support-outweighs-contradiction',
+  contradictionOutweighs: 'contradiction-outweighs-support',
+  conflicting: 'conflicting-evidence',
+  windowClosedWithoutContraryReports: 'window-closed-without-contrary-reports',
+  windowClosedWithoutReports: 'window-closed-without-reports',
+} as const;
+export type VerdictReason = (typeof VerdictReasons)[keyof typeof VerdictReasons];
 
 /** Admiralty source reliability; F ("cannot be judged") sits in the middle, not at the bottom. */
 export const RELIABILITY_WEIGHT: Readonly<Record<Reliability, number>> = Object.freeze({
@@ -49,7 +70,15 @@ export interface Verdict {
   contradict: number;
   /** Evidence ids that counted after independence, ascending. */
   basis: string[];
-  rule: typeof VERDICT_RULE;
+  rule: VerdictRule;
+  /** verdict-v2 only: why, as a code (VerdictReasons). */
+  reason?: VerdictReason;
+}
+
+/** What verdict-v2 knows besides the evidence: whether the pledge's window has closed, and what the pledge expects. */
+export interface WindowFacts {
+  closed: boolean;
+  expectation: Expectation | null;
 }
 
 /** 1.5, the threshold for confirmed/refuted, in thousandths. */
@@ -168,6 +197,45 @@ export function computeVerdict(facts: readonly EvidenceFact[]): Verdict {
     basis: [...chosen.values()].map((w) => w.evidenceId).sort(compareStrings),
     rule: VERDICT_RULE,
   };
+}
+
+/**
+ * Rule `verdict-v2` (VERDICT.md, "Windows that close"): verdict-v1, except that a pledge whose
+ * window has closed with no attached, unretracted evidence is `supported` (expected absence) or
+ * `contradicted` (expected presence). Every verdict carries a reason code.
+ */
+export function computeVerdictV2(facts: readonly EvidenceFact[], window: WindowFacts): Verdict {
+  const v1 = computeVerdict(facts);
+  if (v1.basis.length === 0 && window.closed && window.expectation) {
+    return window.expectation === 'absence'
+      ? { ...v1, status: 'supported', rule: VERDICT_RULE_V2, reason: VerdictReasons.windowClosedWithoutContraryReports }
+      : { ...v1, status: 'contradicted', rule: VERDICT_RULE_V2, reason: VerdictReasons.windowClosedWithoutReports };
+  }
+  return { ...v1, rule: VERDICT_RULE_V2, reason: reasonFor(v1) };
+}
+
+/** The verdict under the named rule (a replay recomputes each recorded status with the rule its event names). */
+export function computeVerdictBy(rule: string, facts: readonly EvidenceFact[], window: WindowFacts): Verdict {
+  if (rule === VERDICT_RULE) return computeVerdict(facts);
+  if (rule === VERDICT_RULE_V2) return computeVerdictV2(facts, window);
+  throw new RangeError(`unknown verdict rule: ${rule}`);
+}
+
+function reasonFor(v: Verdict): VerdictReason {
+  switch (v.status) {
+    case 'unverified':
+      return VerdictReasons.noEvidence;
+    case 'confirmed':
+      return VerdictReasons.independentSupport;
+    case 'refuted':
+      return VerdictReasons.independentContradiction;
+    case 'supported':
+      return VerdictReasons.supportOutweighs;
+    case 'contradicted':
+      return VerdictReasons.contradictionOutweighs;
+    case 'disputed':
+      return VerdictReasons.conflicting;
+  }
 }
 
 /** The status table; first row that holds wins. Integer thousandths, so no float noise. */

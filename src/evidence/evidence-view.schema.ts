@@ -55,6 +55,24 @@ export class EvidencePlaceSchema {
 
   @ApiPropertyOptional({ example: EX.chernihiv.lon })
   lon?: number;
+
+  @ApiPropertyOptional({ example: 25, description: 'matching-v2: the event is somewhere within this many km of lat/lon' })
+  precisionKm?: number;
+}
+
+/** Where an imported report comes from: the dataset row and its revision (import v1). */
+export class ExternalRefSchema {
+  @ApiProperty({ example: 'acled-ukraine' })
+  dataset!: string;
+
+  @ApiProperty({ example: 'UKR12345' })
+  id!: string;
+
+  @ApiProperty({ example: 1648771200, description: "The row's last edit upstream (ACLED: timestamp); higher wins" })
+  revision!: number;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, description: "The row's other columns" })
+  fields?: Record<string, string>;
 }
 
 export class EvidenceViewSchema {
@@ -78,6 +96,12 @@ export class EvidenceViewSchema {
 
   @ApiProperty({ example: EX.observedAt })
   observedAt!: string;
+
+  @ApiPropertyOptional({ example: '2022-03-31T00:00:00Z', description: 'matching-v2: the event happened some time in [observedAt, observedUntil)' })
+  observedUntil?: string;
+
+  @ApiPropertyOptional({ type: () => ExternalRefSchema, description: 'Imported reports: the dataset row (the latest revision)' })
+  external?: ExternalRefSchema;
 
   @ApiProperty({ enum: RELIABILITIES, example: 'B' })
   reliability!: Reliability;
@@ -109,4 +133,10 @@ export class EvidenceViewSchema {
 
   @ApiProperty({ example: 1 })
   version!: number;
+
+  @ApiProperty({ example: 0, description: 'How many revisions (EvidenceRevised) the report has had; the facts shown are the latest' })
+  revisions!: number;
+
+  @ApiProperty({ type: String, nullable: true, example: null, description: 'When the latest revision was recorded' })
+  revisedAt!: string | null;
 }

@@ -1,10 +1,26 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsDefined, IsIn, IsInt, IsObject, IsOptional, Max, Min, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsDefined, IsIn, IsInt, IsNumber, IsObject, IsOptional, Max, Min, ValidateNested } from 'class-validator';
 import { RELIABILITIES, STANCES, type Credibility, type Reliability, type Stance } from '../domain/types';
 import { PlaceDto, SourceDto } from '../common/http/dto';
 import { EX } from '../common/http/examples';
 import { IsIsoDateTime, IsText } from '../common/http/validation';
+
+/** A place of a report: where, and (matching-v2) how precisely. */
+export class EvidencePlaceDto extends PlaceDto {
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'precisionKm must be a number' })
+  @Min(0, { message: 'precisionKm must be between 0 and 20000' })
+  @Max(20000, { message: 'precisionKm must be between 0 and 20000' })
+  @ApiPropertyOptional({
+    type: Number,
+    minimum: 0,
+    maximum: 20000,
+    description: 'matching-v2: the event is somewhere within this many km of lat/lon (needs lat and lon); above 0, the name no longer matches by itself',
+    example: 25,
+  })
+  precisionKm?: number;
+}
 
 /** A field report: evidence without a stance, matched to pledges by the jobs. */
 export class ReportDto {
@@ -23,6 +39,16 @@ export class ReportDto {
   @ApiProperty({ type: String, format: 'date-time', description: 'When it was observed; at most 5 minutes in the future', example: EX.observedAt })
   observedAt!: string;
 
+  @IsOptional()
+  @IsIsoDateTime()
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    description: 'matching-v2: the event happened some time in [observedAt, observedUntil); must be after observedAt',
+    example: '2022-03-31T00:00:00Z',
+  })
+  observedUntil?: string;
+
   @IsIn(RELIABILITIES as Reliability[], { message: 'reliability must be one of A, B, C, D, E, F' })
   @ApiProperty({ enum: RELIABILITIES, description: 'Source reliability, A (reliable) .. F (cannot be judged)', example: 'B' })
   reliability!: Reliability;
@@ -37,9 +63,9 @@ export class ReportDto {
   @IsArray({ message: 'places must be an array' })
   @ArrayMaxSize(100, { message: 'places may hold at most 100 places' })
   @ValidateNested({ each: true })
-  @Type(() => PlaceDto)
-  @ApiPropertyOptional({ type: () => [PlaceDto], maxItems: 100, example: [EX.chernihiv] })
-  places?: PlaceDto[];
+  @Type(() => EvidencePlaceDto)
+  @ApiPropertyOptional({ type: () => [EvidencePlaceDto], maxItems: 100, example: [EX.chernihiv] })
+  places?: EvidencePlaceDto[];
 
   @IsOptional()
   @IsArray({ message: 'indicators must be an array of strings' })

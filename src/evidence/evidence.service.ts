@@ -120,6 +120,8 @@ export class EvidenceService {
         detachedPosition: a.detached_position,
       })),
       version: events.length,
+      revisions: state.revisions,
+      revisedAt: state.revisedAt,
     };
   }
 }
@@ -129,16 +131,23 @@ export function toEvidenceData(dto: ReportDto & { stance?: EvidenceDto['stance']
     if ((p.lat === undefined) !== (p.lon === undefined)) {
       throw RequestValidationError.field(`places.${i}`, 'give both lat and lon, or neither');
     }
+    if (p.precisionKm !== undefined && p.lat === undefined) {
+      throw RequestValidationError.field(`places.${i}.precisionKm`, 'precisionKm needs lat and lon (it is a distance around them)');
+    }
   });
+  if (dto.observedUntil !== undefined && !(Date.parse(dto.observedUntil) > Date.parse(dto.observedAt))) {
+    throw RequestValidationError.field('observedUntil', 'observedUntil must be later than observedAt');
+  }
   return defined({
     claimId,
     stance: dto.stance,
     summary: dto.summary,
     source: defined({ url: dto.source.url, publisher: dto.source.publisher, publishedAt: dto.source.publishedAt }),
     observedAt: dto.observedAt,
+    observedUntil: dto.observedUntil,
     reliability: dto.reliability,
     credibility: dto.credibility,
-    places: dto.places?.map((p) => defined({ name: p.name, lat: p.lat, lon: p.lon })),
+    places: dto.places?.map((p) => defined({ name: p.name, lat: p.lat, lon: p.lon, precisionKm: p.precisionKm })),
     indicators: dto.indicators ? [...dto.indicators] : undefined,
   });
 }

@@ -31,6 +31,8 @@ export function planJobs(event: StoredEvent): PlannedJob[] {
       return event.data.kind === 'pledge' && event.data.scope ? [job(QueueNames.matchPledge, { claimId: idFromStream(event.streamId) })] : [];
     case 'EvidenceRetracted':
       return [job(QueueNames.detach, { evidenceId: idFromStream(event.streamId) })];
+    case 'EvidenceRevised':
+      return [job(QueueNames.rematch, { evidenceId: idFromStream(event.streamId) })];
     default:
       return [];
   }

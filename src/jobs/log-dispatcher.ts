@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { CoalescingRunner } from '../common/coalescing-runner';
 import type { DataSource } from 'typeorm';
 import type { EventStore } from '../ledger/event-store';
 import type { LedgerReader } from '../ledger/ledger-reader';
@@ -41,8 +42,8 @@ export class LogDispatcher {
   private readonly logger = new Logger('Dispatcher');
   private checkpoint = 0;
   private head = 0;
-  private running: Promise<void> | null = null;
-  private again = false;
+  /** One loop at a time; a wake-up during one asks for one more. */
+  private readonly runner = new CoalescingRunner(() => this.loop(), () => this.stopped);
   private stopped = false;
   private timer: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
@@ -103,17 +104,7 @@ export class LogDispatcher {
   wake(recheck = false): void {
     if (this.stopped) return;
     if (recheck) this.recheck = true;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.loop().finally(() => {
-      this.running = null;
-      if (this.again && !this.stopped) {
-        this.again = false;
-        this.wake();
-      }
-    });
+    this.runner.wake();
   }
 
   /**
@@ -152,7 +143,7 @@ export class LogDispatcher {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       const head = (await this.reader.head()).position;
-      if (this.checkpoint >= head && !this.running) return true;
+      if (this.checkpoint >= head && !this.runner.running) return true;
       this.wake();
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -177,7 +168,7 @@ export class LogDispatcher {
     if (this.timer) clearInterval(this.timer);
     if (this.catchUpTimer) clearTimeout(this.catchUpTimer);
     this.unsubscribe?.();
-    await Promise.all([this.running, ...this.early]);
+    await Promise.all([this.runner.running, ...this.early]);
   }
 
   private async loop(): Promise<void> {

@@ -8,11 +8,27 @@ export type VerifyReport = VerifyReportSchema;
 /** Rows hashed between two turns of the event loop (about 5–10 ms of work). */
 const YIELD_EVERY = 1000;
 
+/** Something an observer of the walk found wrong, and the first position it concerns. */
+export interface ChainFinding {
+  position: number;
+  problem: string;
+}
+
+/**
+ * Checks of what is derived from the chain, fed the walk's pages (e.g. the stored Merkle tree):
+ * each page once all its rows have passed the chain check, then the head at the end.
+ */
+export interface ChainObserver {
+  page(rows: readonly EventRow[]): Promise<ChainFinding | null>;
+  finish(head: number): Promise<ChainFinding | null>;
+}
+
 /**
  * Walks the whole log in keyset pages (never all of it in memory) and recomputes every hash
  * from the stored bytes, so any edited byte, missing row or reordering names its position.
+ * Observers (GET /api/ledger/verify passes the stored Merkle tree's check) see each verified page.
  */
-export async function verifyChain(reader: LedgerReader, pageSize = 5000): Promise<VerifyReport> {
+export async function verifyChain(reader: LedgerReader, pageSize = 5000, observers: readonly ChainObserver[] = []): Promise<VerifyReport> {
   let expectedPosition = 1;
   let prevHash = GENESIS_HASH;
   let checked = 0;
@@ -42,8 +58,20 @@ export async function verifyChain(reader: LedgerReader, pageSize = 5000): Promis
       expectedPosition++;
       checked++;
     }
+    for (const observer of observers) {
+      const finding = await observer.page(rows);
+      if (finding) return observed(finding, checked, expectedPosition - 1, lastHash);
+    }
+  }
+  for (const observer of observers) {
+    const finding = await observer.finish(expectedPosition - 1);
+    if (finding) return observed(finding, checked, expectedPosition - 1, lastHash);
   }
   return { ok: true, checked, head: { position: expectedPosition - 1, hash: lastHash } };
+}
+
+function observed(finding: ChainFinding, checked: number, head: number, hash: string | null): VerifyReport {
+  return { ok: false, checked, head: { position: head, hash }, firstBadPosition: finding.position, problem: finding.problem };
 }
 
 /**

@@ -9,9 +9,12 @@ export interface MetricSources {
   dispatchLag?: () => Promise<{ lag: number; head: number }>;
   /** Rows of the claims read model, grouped by status. */
   claimsByStatus?: () => Promise<Array<{ status: string; count: number }>>;
-  /** BullMQ job counts per queue and state (only with REDIS_URL). */
+  /** BullMQ job counts per queue and state (only with REDIS_URL): verification, window and webhook queues. */
   queueCounts?: () => Promise<Array<{ queue: string; counts: Record<string, number> }>>;
 }
+
+const REVIEW_STATES = ['proposed', 'published', 'rejected'];
+const REVIEW_STATE_OF: Record<string, string | undefined> = { ReviewProposed: 'proposed', ReviewPublished: 'published', ReviewRejected: 'rejected' };
 
 const HTTP_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const JOB_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -30,6 +33,9 @@ export class OpsMetrics {
   readonly jobsCompleted: Counter<'queue'>;
   readonly jobsFailed: Counter<'queue'>;
   readonly jobsDuration: Histogram<'queue' | 'outcome'>;
+  readonly webhookDeliveries: Counter<'result'>;
+  readonly webhookLag: Histogram;
+  readonly reviews: Counter<'state'>;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -138,6 +144,32 @@ export class OpsMetrics {
       this.jobsCompleted.inc({ queue }, 0);
       this.jobsFailed.inc({ queue }, 0);
     }
+
+    this.webhookDeliveries = new Counter({
+      name: 'webhook_deliveries_total',
+      help: 'Webhook delivery attempts made by this process, by result (delivered, retry, failed after the last retry, gone: 410 disabled the endpoint)',
+      labelNames: ['result'],
+      registers,
+    });
+    for (const result of ['delivered', 'retry', 'failed', 'gone']) this.webhookDeliveries.inc({ result }, 0);
+    this.webhookLag = new Histogram({
+      name: 'webhook_delivery_lag_seconds',
+      help: "Seconds from an event's commit to the receiver's 2xx answer (delivered attempts)",
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 300, 3600],
+      registers,
+    });
+    this.reviews = new Counter({
+      name: 'reviews_total',
+      help: 'Editorial review events this process appended, by state (proposed, published, rejected)',
+      labelNames: ['state'],
+      registers,
+    });
+    for (const state of REVIEW_STATES) this.reviews.inc({ state }, 0);
+  }
+
+  observeWebhook(result: string, lagSeconds?: number): void {
+    this.webhookDeliveries.inc({ result });
+    if (lagSeconds !== undefined) this.webhookLag.observe(lagSeconds);
   }
 
   bind(sources: MetricSources): void {
@@ -150,7 +182,11 @@ export class OpsMetrics {
   }
 
   countAppended(events: ReadonlyArray<{ type: string }>): void {
-    for (const e of events) this.eventsAppended.inc({ type: e.type });
+    for (const e of events) {
+      this.eventsAppended.inc({ type: e.type });
+      const state = REVIEW_STATE_OF[e.type];
+      if (state) this.reviews.inc({ state });
+    }
   }
 
   contentType(): string {

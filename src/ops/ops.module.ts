@@ -1,4 +1,6 @@
 import { DynamicModule, Inject, Module, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import type { Queue } from 'bullmq';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { TerminusModule } from '@nestjs/terminus';
 import type { DestinationStream, Logger as PinoLogger } from 'pino';
@@ -11,6 +13,8 @@ import type { JobSink } from '../jobs/job-sink';
 import { JOB_SINK, JobsModule } from '../jobs/jobs.module';
 import { LogDispatcher } from '../jobs/log-dispatcher';
 import { EventStore } from '../ledger/event-store';
+import { WindowScheduler } from '../jobs/window-scheduler';
+import { WebhookSender } from '../webhooks/webhook-sender';
 import { claimCountsByStatus } from '../projections/claims-list/queries';
 import { HealthChecks } from './health';
 import { instrumentHttp } from './instrumentation';
@@ -71,10 +75,16 @@ export class OpsModule implements OnModuleInit, OnModuleDestroy {
     private readonly dispatcher: LogDispatcher,
     private readonly ds: DataSource,
     @Inject(JOB_SINK) private readonly sink: JobSink,
+    private readonly moduleRef: ModuleRef,
   ) {}
+
+  private unsubscribeWebhooks: (() => void) | null = null;
 
   onModuleInit(): void {
     const { logger, metrics } = this.runtime;
+    const webhooks = optional(this.moduleRef, WebhookSender);
+    this.unsubscribeWebhooks = webhooks?.onAttempt((o) => metrics.observeWebhook(o.result, o.lagSeconds)) ?? null;
+    const workflowQueues = () => extraQueues(this.moduleRef);
     this.unsubscribe = this.store.onCommit((_head, appended) => {
       try {
         metrics.countAppended(appended ?? []);
@@ -89,7 +99,10 @@ export class OpsModule implements OnModuleInit, OnModuleDestroy {
       ...(sink instanceof BullMqJobSink
         ? {
             queueCounts: () =>
-              Promise.all(QUEUE_NAMES.map(async (queue) => ({ queue, counts: await sink.queue(queue).getJobCounts() }))),
+              Promise.all([
+                ...QUEUE_NAMES.map(async (queue) => ({ queue, counts: await sink.queue(queue).getJobCounts() })),
+                ...workflowQueues().map(async (q) => ({ queue: q.name, counts: await q.getJobCounts() })),
+              ]),
           }
         : {}),
     });
@@ -97,7 +110,30 @@ export class OpsModule implements OnModuleInit, OnModuleDestroy {
 
   onModuleDestroy(): void {
     this.unsubscribe?.();
+    this.unsubscribeWebhooks?.();
   }
+}
+
+function optional<T>(ref: ModuleRef, token: new (...args: never[]) => T): T | null {
+  try {
+    return ref.get(token, { strict: false });
+  } catch {
+    return null;
+  }
+}
+
+/** The window-close and webhook-deliver queues (with Redis), for the board and the gauges. */
+function extraQueues(ref: Pick<ModuleRef, 'get'>): Queue[] {
+  const out: Queue[] = [];
+  for (const token of [WindowScheduler, WebhookSender] as const) {
+    try {
+      const q = (ref.get(token as never, { strict: false }) as { queue: Queue | null }).queue;
+      if (q) out.push(q);
+    } catch {
+      /* not part of this process */
+    }
+  }
+  return out;
 }
 
 /**
@@ -115,7 +151,7 @@ export function installHttpOps(app: NestFastifyApplication, config: AppConfig, r
     const keys = app.get(ApiKeysService, { strict: false });
     registerQueueBoard(
       fastify,
-      QUEUE_NAMES.map((name) => (sink as BullMqJobSink).queue(name)),
+      [...QUEUE_NAMES.map((name) => (sink as BullMqJobSink).queue(name)), ...extraQueues(app)],
       (key) => keys.authenticate(key),
     );
   } else {

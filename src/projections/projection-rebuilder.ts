@@ -19,10 +19,10 @@ const BUILD_SLICE = 25;
 /** Page cache for the rebuild's transaction on SQLite (negative: KiB), instead of the default 2 MB. */
 const REBUILD_CACHE_KIB = -65536;
 const PAGE_SQL = `SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`;
-/** The fast pass reads only what ReplayEvent has (no metadata, no hashes: less to copy out of SQLite). */
-const REPLAY_PAGE_SQL = 'SELECT position, stream_id, stream_version, type, data, recorded_at FROM events WHERE position > ? ORDER BY position LIMIT ?';
+/** The fast pass reads only what ReplayEvent has (no metadata, no prevHash: less to copy out of SQLite; the hash is the Merkle tree's leaf). */
+const REPLAY_PAGE_SQL = 'SELECT position, stream_id, stream_version, type, data, recorded_at, hash FROM events WHERE position > ? ORDER BY position LIMIT ?';
 const RANGE_SQL = `SELECT ${EVENT_COLUMNS} FROM events WHERE position >= ? AND position <= ? ORDER BY position`;
-type ReplayRow = Pick<EventRow, 'position' | 'stream_id' | 'stream_version' | 'type' | 'data' | 'recorded_at'>;
+type ReplayRow = Pick<EventRow, 'position' | 'stream_id' | 'stream_version' | 'type' | 'data' | 'recorded_at' | 'hash'>;
 
 /**
  * SQLite errors after which the transaction is still open and as it was before the failing
@@ -152,6 +152,7 @@ export class ProjectionRebuilder {
             type: row.type as ReplayEvent['type'],
             data: JSON.parse(row.data),
             recordedAt: row.recorded_at,
+            hash: row.hash,
           };
           try {
             for (const b of batches) b.add(event);

@@ -2,8 +2,8 @@ import type { EventType, StoredEvent, StoredEventOf } from '../domain/events';
 import type { InlineProjector } from '../ledger/event-store.types';
 import type { SqlExecutor } from '../ledger/sql-executor';
 
-/** What a bulk replay is given of an event of type T: no metadata, no hashes (the rebuild does not read them). */
-export type ReplayEventOf<T extends EventType> = Pick<StoredEventOf<T>, 'position' | 'streamId' | 'streamVersion' | 'type' | 'data' | 'recordedAt'>;
+/** What a bulk replay is given of an event of type T: no metadata, no prevHash (the hash is the Merkle tree's leaf). */
+export type ReplayEventOf<T extends EventType> = Pick<StoredEventOf<T>, 'position' | 'streamId' | 'streamVersion' | 'type' | 'data' | 'recordedAt' | 'hash'>;
 
 /** What a bulk replay is given of each event. A union over the types, so checking `type` narrows `data`, as on StoredEvent. */
 export type ReplayEvent = { [T in EventType]: ReplayEventOf<T> }[EventType];

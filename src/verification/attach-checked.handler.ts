@@ -15,6 +15,7 @@ export class AttachCheckedHandler extends WorkflowHandler<Pick<VerificationPorts
     const streams = await this.ports.streams.readStreams([evidenceStream, claimStream]);
     const evidence = evidenceFrom(data.evidenceId!, streams.get(evidenceStream)!);
     if (!evidence.data.stance) throw new Error(`evidence ${data.evidenceId} has no stance`);
+    if (evidence.retracted) return { appended: 0, detail: 'already attached or retracted' };
     const appended = await this.workflow.attach(data, data.claimId!, evidence.version, evidence.data.stance, 'checker', undefined, {
       claimEvents: streams.get(claimStream)!,
       evidence: evidence.data,

@@ -9,9 +9,18 @@ export const QueueNames = {
   matchReport: 'report-match',
   matchPledge: 'pledge-match',
   detach: 'evidence-detach',
+  /** import v1: a report's new revision; detach where it no longer matches, attach where it newly does. */
+  rematch: 'report-rematch',
 } as const;
 export type QueueName = (typeof QueueNames)[keyof typeof QueueNames];
 export const QUEUE_NAMES: readonly QueueName[] = Object.values(QueueNames);
+
+/**
+ * verdict-v2: closing a pledge's window when `until` passes. Its own queue, outside QUEUE_NAMES:
+ * its jobs wait (delayed) until a date, so they take no part in the dispatcher's "finished"
+ * watermark; the window scheduler (src/jobs/window-scheduler.ts) plans and moves them.
+ */
+export const WINDOW_QUEUE = 'window-close' as const;
 
 export interface JobData {
   /** The ledger position of the event that caused this job. */

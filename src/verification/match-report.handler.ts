@@ -8,15 +8,16 @@ export class MatchReportHandler extends WorkflowHandler<Pick<VerificationPorts, 
   async handle(data: JobData): Promise<JobOutcome> {
     const evidence = await this.workflow.loadEvidence(data.evidenceId!);
     if (evidence.retracted) return { appended: 0, detail: 'retracted' };
-    const pledges = await this.ports.scopes.all();
+    // Candidates from the index over scope windows and place keys; the rule decides on each.
+    const pledges = await this.ports.scopes.candidatesFor(evidence.data);
     let appended = 0;
     let matched = 0;
     for (const { claimId, scope } of pledges) {
       const m = matchReportToScope(scope, evidence.data);
       if (!m) continue;
       matched++;
-      appended += await this.workflow.attach(data, claimId, evidence.version, stanceForExpectation(scope.expectation), 'matcher', matchRuleOf(m));
+      appended += await this.workflow.attach(data, claimId, evidence.version, stanceForExpectation(scope.expectation), 'matcher', matchRuleOf(m, evidence.data));
     }
-    return { appended, detail: `matched ${matched} of ${pledges.length} pledges` };
+    return { appended, detail: `matched ${matched} of ${pledges.length} candidate pledges` };
   }
 }

@@ -1,5 +1,6 @@
 import type { EvidenceSubmittedData, StoredEvent } from '../domain/events';
 import type { Scope } from '../domain/types';
+import type { ReportFacts } from '../domain/matching';
 import type { AppendRequest, AppendResult } from '../ledger/event-store.types';
 
 /**
@@ -13,13 +14,23 @@ export interface PledgeScopes {
   all(): Promise<Array<{ claimId: string; scope: Scope }>>;
   /** The pledge's scope; null when the claim has none (or is not in the read model). */
   of(claimId: string): Promise<Scope | null>;
+  /**
+   * The pledges the report can match, from the index over place keys and windows (a superset of
+   * the matches, never missing one), in log order: the matcher applies the rule to these only.
+   */
+  candidatesFor(report: ReportFacts): Promise<Array<{ claimId: string; scope: Scope }>>;
 }
 
 /** Facts about evidence, from the evidence read model (derived from EvidenceSubmitted). */
 export interface EvidenceFacts {
   /** Reports (evidence without a claim) that are not retracted, in log order. */
   reports(): Promise<Array<{ evidenceId: string; data: EvidenceSubmittedData }>>;
-  /** The pieces' EvidenceSubmitted data, by id; ids not found are absent. */
+  /**
+   * The unretracted reports the scope can match, from the index over place keys and times (a
+   * superset of the matches), in log order, with their current facts.
+   */
+  candidateReports(scope: Scope): Promise<Array<{ evidenceId: string; data: EvidenceSubmittedData }>>;
+  /** The pieces' current data (EvidenceSubmitted, as revised), by id; ids not found are absent. */
   dataOf(evidenceIds: string[]): Promise<Map<string, EvidenceSubmittedData>>;
   /** The claims the piece is attached to now (not detached). */
   claimsAttachedTo(evidenceId: string): Promise<string[]>;

@@ -1,8 +1,10 @@
 import { AttachCheckedHandler } from './attach-checked.handler';
+import { CloseWindowHandler, type Now } from './close-window.handler';
 import { DetachRetractedHandler } from './detach-retracted.handler';
 import { QueueNames, type JobData, type JobHandler, type JobOutcome, type QueueName } from './job-kinds';
 import { MatchPledgeHandler } from './match-pledge.handler';
 import { MatchReportHandler } from './match-report.handler';
+import { RematchRevisedHandler } from './rematch-revised.handler';
 import type { VerificationPorts } from './ports';
 import type { WorkflowOptions } from './workflow';
 
@@ -12,13 +14,17 @@ import type { WorkflowOptions } from './workflow';
  */
 export class VerificationHandlers {
   private readonly handlers: Record<QueueName, JobHandler>;
+  /** verdict-v2: closes a pledge's window (queue window-close, moved by the window scheduler). */
+  readonly closeWindow: CloseWindowHandler;
 
-  constructor(ports: VerificationPorts, options: WorkflowOptions = {}) {
+  constructor(ports: VerificationPorts, options: WorkflowOptions = {}, now?: Now) {
+    this.closeWindow = new CloseWindowHandler(ports, options, now);
     this.handlers = {
       [QueueNames.attach]: new AttachCheckedHandler(ports, options),
       [QueueNames.matchReport]: new MatchReportHandler(ports, options),
       [QueueNames.matchPledge]: new MatchPledgeHandler(ports, options),
       [QueueNames.detach]: new DetachRetractedHandler(ports, options),
+      [QueueNames.rematch]: new RematchRevisedHandler(ports, options),
     };
   }
 

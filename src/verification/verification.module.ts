@@ -13,7 +13,7 @@ import { VerificationHandlers } from './verification-handlers';
       provide: VerificationHandlers,
       inject: [EventStore, LedgerReader, DataSource, APP_CONFIG],
       useFactory: (store: EventStore, reader: LedgerReader, ds: DataSource, config: AppConfig) =>
-        new VerificationHandlers(productionVerificationPorts(ds, reader, store), { pauseBeforeAppendMs: config.jobPauseBeforeAppendMs }),
+        new VerificationHandlers(productionVerificationPorts(ds, reader, store), { pauseBeforeAppendMs: config.jobPauseBeforeAppendMs }, config.clock),
     },
   ],
   exports: [VerificationHandlers],

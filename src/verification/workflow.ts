@@ -1,4 +1,4 @@
-import { decideClaim, foldClaim, type ClaimCommand } from '../domain/claim.decider';
+import { decideClaim, evolveClaim, foldClaim, type ClaimCommand } from '../domain/claim.decider';
 import { ConcurrencyError } from '../domain/errors';
 import { foldEvidence } from '../domain/evidence.decider';
 import {
@@ -10,7 +10,7 @@ import {
   type NewEvent,
   type StoredEvent,
 } from '../domain/events';
-import type { ScopeMatch } from '../domain/matching';
+import { matchingRuleFor, type ReportFacts, type ScopeMatch } from '../domain/matching';
 import type { AttachedBy, Stance } from '../domain/types';
 import type { EvidenceFact } from '../domain/verdict';
 import type { JobData, JobHandler, JobOutcome } from './job-kinds';
@@ -55,7 +55,8 @@ export class VerificationWorkflow {
   /**
    * Attaches one piece to one claim and recomputes the status in the same append. The evidence
    * stream's version is a precondition: if it was retracted meanwhile, the append fails, the
-   * retry sees the retraction, and nothing is attached.
+   * retry sees the retraction, and nothing is attached. The caller has checked that the piece is
+   * not retracted at `evidenceVersion`.
    */
   attach(
     data: JobData,
@@ -73,11 +74,11 @@ export class VerificationWorkflow {
       let piece = known?.evidence;
       if (attempt > 0) {
         const fresh = await this.loadEvidence(evidenceId);
-        if (fresh.retracted) return 0;
+        // Retracted, or revised since the caller matched it: the job planned for that event
+        // (detach, or re-match on the new facts) decides instead; attaching on old facts would be wrong.
+        if (fresh.retracted || fresh.version !== evidenceVersion) return 0;
         version = fresh.version;
         piece = fresh.data;
-      } else if (version > 1) {
-        return 0; // retracted already (the stream has moved past EvidenceSubmitted)
       }
       const events = attempt === 0 && known ? known.claimEvents : await this.ports.streams.readStream(claimStreamId(claimId));
       const state = foldClaim(events);
@@ -88,6 +89,74 @@ export class VerificationWorkflow {
       const command: ClaimCommand = { type: 'AttachEvidence', evidenceId, stance, attachedBy, rule, facts };
       return this.appendDecided(claimId, events.length, decideClaim(command, state), data, [
         { streamId: evidenceStreamId(evidenceId), expectedVersion: version },
+      ]);
+    });
+  }
+
+  /**
+   * Attaches several pieces to one claim in one append (a new pledge's matches): the claim's
+   * stream is read and folded once, each piece decided in turn with the decider (so a status
+   * change is recorded wherever the status moves, as one attach at a time would), every piece's
+   * stream version a precondition. If the append loses a race (a piece revised or retracted, the
+   * claim moved), each piece is attached on its own instead, as `attach` does. Returns the events appended.
+   */
+  async attachMany(
+    data: JobData,
+    claimId: string,
+    pieces: Array<{ evidenceId: string; version: number; evidence: EvidenceSubmittedData; stance: Stance; rule?: MatchRule }>,
+  ): Promise<number> {
+    if (pieces.length === 0) return 0;
+    try {
+      const events = await this.ports.streams.readStream(claimStreamId(claimId));
+      let state = foldClaim(events);
+      if (!state.exists) throw new Error(`claim ${claimId} does not exist`);
+      const todo = pieces.filter((p) => !state.seen[p.evidenceId]);
+      if (todo.length === 0) return 0;
+      const known: Record<string, EvidenceSubmittedData> = {};
+      for (const p of todo) known[p.evidenceId] = p.evidence;
+      const facts = await this.facts([...Object.keys(state.attached), ...todo.map((p) => p.evidenceId)], known);
+      const decided: NewEvent[] = [];
+      for (const p of todo) {
+        const command: ClaimCommand = { type: 'AttachEvidence', evidenceId: p.evidenceId, stance: p.stance, attachedBy: 'matcher', rule: p.rule, facts };
+        const out = decideClaim(command, state);
+        for (const e of out) state = evolveClaim(state, e);
+        decided.push(...out);
+      }
+      return await this.appendDecided(
+        claimId,
+        events.length,
+        decided,
+        data,
+        todo.map((p) => ({ streamId: evidenceStreamId(p.evidenceId), expectedVersion: p.version })),
+      );
+    } catch (err) {
+      if (!(err instanceof ConcurrencyError)) throw err;
+      let appended = 0;
+      for (const p of pieces) appended += await this.attach({ ...data, evidenceId: p.evidenceId }, claimId, p.version, p.stance, 'matcher', p.rule);
+      return appended;
+    }
+  }
+
+  /**
+   * Detaches one piece from one claim because its new revision no longer matches (reason
+   * `revised`), recomputing the status in the same append. Held to the evidence stream's version:
+   * if the piece is revised or retracted again meanwhile, nothing is detached here (the job
+   * planned for that event decides on the newer facts).
+   */
+  detachRevised(data: JobData, claimId: string, evidenceVersion: number): Promise<number> {
+    const evidenceId = data.evidenceId!;
+    return this.withRetries(async (attempt) => {
+      if (attempt > 0) {
+        const fresh = await this.loadEvidence(evidenceId);
+        if (fresh.retracted || fresh.version !== evidenceVersion) return 0;
+      }
+      const events = await this.ports.streams.readStream(claimStreamId(claimId));
+      const state = foldClaim(events);
+      if (!state.attached[evidenceId]) return 0;
+      const remaining = Object.keys(state.attached).filter((id) => id !== evidenceId);
+      const command: ClaimCommand = { type: 'DetachEvidence', evidenceId, reason: 'revised', facts: await this.facts(remaining) };
+      return this.appendDecided(claimId, events.length, decideClaim(command, state), data, [
+        { streamId: evidenceStreamId(evidenceId), expectedVersion: evidenceVersion },
       ]);
     });
   }
@@ -151,9 +220,12 @@ export function evidenceFrom(evidenceId: string, events: StoredEvent[]): Evidenc
   return { data: state.evidence, retracted: state.retracted, version: events.length };
 }
 
-/** The rule the matcher records on EvidenceAttached: which scope place and indicator matched. */
-export function matchRuleOf(m: ScopeMatch): MatchRule {
-  return { name: 'scope-match-v1', place: m.place, indicator: m.indicator, by: m.by, ...(m.distanceKm !== undefined ? { distanceKm: m.distanceKm } : {}) };
+/**
+ * The rule the matcher records on EvidenceAttached: which scope place and indicator matched, and
+ * under which rule (`matching-v2` only for a report that says how uncertain it is).
+ */
+export function matchRuleOf(m: ScopeMatch, report: ReportFacts): MatchRule {
+  return { name: matchingRuleFor(report), place: m.place, indicator: m.indicator, by: m.by, ...(m.distanceKm !== undefined ? { distanceKm: m.distanceKm } : {}) };
 }
 
 function factOf(evidenceId: string, d: EvidenceSubmittedData): EvidenceFact {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import request from 'supertest';
-import { bearer, bootApp, createKey, pledgeBody, reportBody, type TestApp } from '../support/app';
+import { bearer, bootApp, createKey, crimeaClaimBody, evidenceBody, pledgeBody, reportBody, type TestApp } from '../support/app';
 import { listen } from '../e2e/read-side/helpers';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -140,6 +140,35 @@ describe('dashboard in Chromium', () => {
     await page.locator(`tr[data-claim-id="${pledgeId}"] .badge[data-status="contradicted"]`).waitFor();
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-list.png'), fullPage: true });
 
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("shows the editor's rating beside the machine status, the review history, and 'needs re-review' live (issue 14)", async () => {
+    const claim = await request(t.http).post('/api/claims').set(bearer(checker)).send(crimeaClaimBody());
+    const claimId: string = claim.body.id;
+    const alice = (await createKey(t, 'editor', 'desk editor')).key;
+    const bob = (await createKey(t, 'editor', 'chief editor')).key;
+    await page.evaluate(`location.hash = ${JSON.stringify(`#/claims/${claimId}`)}`);
+    await page.locator('#claim-status .badge[data-status="unverified"]').waitFor();
+    await page.locator('#reviews-box:not([hidden])').waitFor();
+
+    const proposed = await request(t.http)
+      .post(`/api/claims/${claimId}/reviews`)
+      .set(bearer(alice))
+      .send({ rating: 'supported', explanation: 'Nothing contradicts it yet.', claimVersion: claim.body.version });
+    expect(proposed.status).toBe(201);
+    await page.locator(`ol.reviews li[data-review-id="${proposed.body.reviewId}"][data-state="proposed"]`).waitFor();
+    expect((await request(t.http).post(`/api/claims/${claimId}/reviews/${proposed.body.reviewId}/approve`).set(bearer(bob)).send({})).status).toBe(200);
+    await page.locator('#editor-rating .badge[data-rating="supported"]').waitFor();
+    await page.locator(`ol.reviews li[data-state="published"]`).waitFor();
+    expect(await page.locator('#needs-review').count()).toBe(0);
+
+    // Evidence moves the machine status: the editor's rating stays, marked for re-review.
+    expect((await request(t.http).post(`/api/claims/${claimId}/evidence`).set(bearer(checker)).send(evidenceBody())).status).toBe(202);
+    await page.locator('#claim-status .badge[data-status="contradicted"]').waitFor({ timeout: 15_000 });
+    await page.locator('#needs-review').waitFor();
+    expect(await page.locator('#editor-rating .badge').textContent()).toBe('supported');
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-review.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
   });
 });

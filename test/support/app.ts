@@ -35,6 +35,9 @@ function postgresOverrides(dbPath: string): Partial<AppConfig> {
 /** The admin key every test app is booted with (the `ADMIN_API_KEY` of a real deployment). */
 export const TEST_ADMIN_KEY = 'test-admin-key-0123456789abcdef';
 
+/** The checkpoint signing key every test app is booted with (LEDGER_SIGNING_KEY: a base64 32-byte seed; a test value). */
+export const TEST_SIGNING_SEED = Buffer.alloc(32, 7).toString('base64');
+
 export interface TestApp {
   app: NestFastifyApplication;
   /** Node's HTTP server, for supertest: `request(t.http).get(...)`. */
@@ -67,6 +70,7 @@ export async function bootApp(options: BootOptions = {}): Promise<TestApp> {
       databasePath: dbPath,
       ...postgresOverrides(dbPath),
       adminApiKey: TEST_ADMIN_KEY,
+      ledgerSigningKey: TEST_SIGNING_SEED, // (a generated key file would be printed once per app)
       logLevel: 'error',
       redisUrl: null,
       ...options.overrides,
@@ -102,7 +106,7 @@ export async function bootApp(options: BootOptions = {}): Promise<TestApp> {
 
 export const bearer = (key: string): { Authorization: string } => ({ Authorization: `Bearer ${key}` });
 
-export type Role = 'admin' | 'checker' | 'viewer';
+export type Role = 'admin' | 'editor' | 'checker' | 'viewer';
 
 export interface CreatedKey {
   id: string;
@@ -122,6 +126,7 @@ export async function createKey(t: Pick<TestApp, 'http' | 'adminKey'>, role: Rol
 export async function createRoleKeys(t: Pick<TestApp, 'http' | 'adminKey'>): Promise<Record<Role, CreatedKey>> {
   return {
     admin: await createKey(t, 'admin'),
+    editor: await createKey(t, 'editor'),
     checker: await createKey(t, 'checker'),
     viewer: await createKey(t, 'viewer'),
   };

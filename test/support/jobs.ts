@@ -12,7 +12,7 @@ import { BullMqJobSink } from '../../src/jobs/bullmq';
 import { QUEUE_NAMES, type QueueName } from '../../src/jobs/job-plan';
 import { LogDispatcher } from '../../src/jobs/log-dispatcher';
 import type { StoredEvent } from '../../src/domain/events';
-import { computeVerdict, type EvidenceFact, type Verdict } from '../../src/domain/verdict';
+import { computeVerdict, computeVerdictBy, type EvidenceFact, type Verdict } from '../../src/domain/verdict';
 import { bearer, bootApp, type BootOptions, type TestApp } from './app';
 import { TEST_REDIS_URL, deleteKeysWithPrefix, uniquePrefix } from './redis';
 
@@ -70,7 +70,7 @@ export interface ClaimViewBody {
   id: string;
   kind: string;
   status: string;
-  verdict: { support: number; contradict: number; basis: string[]; rule: string };
+  verdict: { support: number; contradict: number; basis: string[]; rule: string; reason?: string };
   evidence: Array<{ evidenceId: string; stance: string; attachedBy: string; retracted: boolean; attached?: boolean; rule?: Record<string, unknown> }>;
   statusHistory: Array<{ status: string; at: string; position: number }>;
   version: number;
@@ -307,8 +307,9 @@ export function factOf(e: EvidenceViewBody, stance: string): EvidenceFact {
 }
 
 /**
- * Replays a claim's own stream the way an outside reader would: after every attach or detach,
- * verdict-v1 over what is attached; a VerificationStatusChanged must follow exactly when the
+ * Replays a claim's own stream the way an outside reader would: after every attach, detach or
+ * window closing, the claim's rule (verdict-v1; verdict-v2 once ScopeWindowClosed is on the
+ * stream) over what is attached; a VerificationStatusChanged must follow exactly when the
  * status moves, carrying that verdict. Returns the final verdict and the replayed status trail.
  * Throws with a precise message on the first disagreement.
  */
@@ -317,42 +318,52 @@ export function replayVerdicts(events: StoredEvent[], evidence: Map<string, Evid
   let status = 'unverified';
   const statuses = ['unverified'];
   let verdict = computeVerdict([]);
+  // verdict-v2: once ScopeWindowClosed is on the stream, statuses follow verdict-v2 (VERDICT.md).
+  let expectation: 'absence' | 'presence' | null = null;
+  let closed = false;
   for (let i = 0; i < events.length; i++) {
     const e = events[i];
-    if (e.type !== 'EvidenceAttached' && e.type !== 'EvidenceDetached') {
+    if (e.type === 'ClaimRecorded') expectation = e.data.scope?.expectation ?? null;
+    if (e.type !== 'EvidenceAttached' && e.type !== 'EvidenceDetached' && e.type !== 'ScopeWindowClosed') {
       if (e.type === 'VerificationStatusChanged') {
         const prev = events[i - 1]?.type;
-        if (prev !== 'EvidenceAttached' && prev !== 'EvidenceDetached') {
-          throw new Error(`VerificationStatusChanged at position ${e.position} does not follow an attach or detach`);
+        if (prev !== 'EvidenceAttached' && prev !== 'EvidenceDetached' && prev !== 'ScopeWindowClosed') {
+          throw new Error(`VerificationStatusChanged at position ${e.position} does not follow an attach, a detach or a window closing`);
         }
       }
       continue;
     }
-    const d = e.data as { evidenceId: string; stance?: string };
-    if (e.type === 'EvidenceAttached') attached.set(d.evidenceId, d.stance!);
-    else attached.delete(d.evidenceId);
-    verdict = computeVerdict(
+    if (e.type === 'ScopeWindowClosed') closed = true;
+    else {
+      const d = e.data as { evidenceId: string; stance?: string };
+      if (e.type === 'EvidenceAttached') attached.set(d.evidenceId, d.stance!);
+      else attached.delete(d.evidenceId);
+    }
+    const rule = closed ? 'verdict-v2' : 'verdict-v1';
+    verdict = computeVerdictBy(
+      rule,
       [...attached].map(([id, stance]) => {
         const ev = evidence.get(id);
         if (!ev) throw new Error(`no evidence view for ${id}`);
         return factOf(ev, stance);
       }),
+      { closed, expectation },
     );
     const next = events[i + 1];
     if (verdict.status === status) {
       if (next?.type === 'VerificationStatusChanged') {
-        throw new Error(`position ${next.position}: status change recorded although verdict-v1 stays ${status}`);
+        throw new Error(`position ${next.position}: status change recorded although ${rule} stays ${status}`);
       }
       continue;
     }
     if (next?.type !== 'VerificationStatusChanged') {
-      throw new Error(`position ${e.position}: verdict-v1 moves ${status} → ${verdict.status} but no VerificationStatusChanged follows`);
+      throw new Error(`position ${e.position}: ${rule} moves ${status} → ${verdict.status} but no VerificationStatusChanged follows`);
     }
-    const recorded = next.data as { from: string; to: string; support: number; contradict: number; basis: string[]; rule: string };
-    const expected = { from: status, to: verdict.status, support: verdict.support, contradict: verdict.contradict, basis: verdict.basis, rule: verdict.rule };
-    const got = { from: recorded.from, to: recorded.to, support: recorded.support, contradict: recorded.contradict, basis: [...recorded.basis].sort(), rule: recorded.rule };
+    const recorded = next.data as { from: string; to: string; support: number; contradict: number; basis: string[]; rule: string; reason?: string };
+    const expected = { from: status, to: verdict.status, support: verdict.support, contradict: verdict.contradict, basis: verdict.basis, rule: verdict.rule, reason: verdict.reason };
+    const got = { from: recorded.from, to: recorded.to, support: recorded.support, contradict: recorded.contradict, basis: [...recorded.basis].sort(), rule: recorded.rule, reason: recorded.reason };
     if (JSON.stringify(got) !== JSON.stringify({ ...expected, basis: [...expected.basis].sort() })) {
-      throw new Error(`position ${next.position}: recorded ${JSON.stringify(got)}, verdict-v1 gives ${JSON.stringify(expected)}`);
+      throw new Error(`position ${next.position}: recorded ${JSON.stringify(got)}, ${rule} gives ${JSON.stringify(expected)}`);
     }
     status = verdict.status;
     statuses.push(status);

@@ -265,7 +265,8 @@
         setLive('connecting', 'Live: reconnecting…');
       }
     };
-    ['ClaimRecorded', 'EvidenceSubmitted', 'EvidenceRetracted', 'EvidenceAttached', 'EvidenceDetached', 'VerificationStatusChanged']
+    ['ClaimRecorded', 'EvidenceSubmitted', 'EvidenceRetracted', 'EvidenceAttached', 'EvidenceDetached', 'VerificationStatusChanged',
+      'ReviewProposed', 'ReviewPublished', 'ReviewRejected', 'ScopeWindowClosed']
       .forEach(function (type) {
         es.addEventListener(type, function (msg) { onFeedEvent(type, msg); });
       });
@@ -428,7 +429,8 @@
       state.claim = claim;
       renderClaim(claim, r[1].points || [], asOf);
       showError(null);
-      if (claim.status !== 'unverified') loadReview(id, claim);
+      if (claim.status !== 'unverified' || claim.publishedReview) loadReview(id, claim);
+      loadReviewHistory(id, claim);
     }, function (err) {
       if (state.loadingClaim !== wanted) return;
       view.textContent = '';
@@ -451,12 +453,46 @@
       box.textContent = '';
       box.appendChild(h('h2', { text: 'Published rating' }));
       box.appendChild(h('p', null, 'schema.org ClaimReview: ',
-        h('strong', { text: review.reviewRating.ratingValue + ' / ' + review.reviewRating.bestRating }),
+        h('strong', { text: review.reviewRating.ratingValue === undefined ? 'unrated' : review.reviewRating.ratingValue + ' / ' + review.reviewRating.bestRating }),
         ' (' + review.reviewRating.alternateName + '), published ' + fmtDate(review.datePublished) + ' by ' + review.author.name + '.'));
       box.appendChild(h('p', { class: 'muted' }, 'Rests on ledger event #' + lg.position + ': ',
         h('span', { class: 'hash', text: lg.hash || '' })));
+      if (review.reviewBody) box.appendChild(h('p', { class: 'review-body', text: review.reviewBody }));
       box.hidden = false;
     }, function () { /* 409 while unrated: nothing to show */ });
+  }
+
+  // Workflow v1 (issue 14): the editor's rating beside the machine status, and the review history.
+  function ratingBadge(rating) {
+    return h('span', { class: 'badge badge-' + rating + ' badge-editor', 'data-rating': rating, text: rating });
+  }
+
+  function editorRating(c) {
+    if (!c.publishedReview) return null;
+    return h('span', { class: 'editor-rating', id: 'editor-rating', title: 'Approved by ' + c.publishedReview.approvedBy + ', proposed by ' + c.publishedReview.proposedBy },
+      h('span', { class: 'muted', text: 'editor: ' }), ratingBadge(c.publishedReview.rating),
+      c.reviewOutdated ? h('span', { class: 'needs-review', id: 'needs-review', text: 'needs re-review' }) : null);
+  }
+
+  function loadReviewHistory(id, claim) {
+    api('/api/claims/' + id + '/reviews').then(function (page) {
+      var box = $('reviews-box');
+      if (!box || state.claim !== claim) return;
+      box.textContent = '';
+      box.appendChild(h('h2', { id: 'reviews-title', text: 'Editorial reviews (' + page.items.length + ')' }));
+      if (page.items.length === 0) {
+        box.appendChild(h('p', { class: 'muted', text: 'No review yet: an editor proposes a rating, a second editor approves it.' }));
+      } else {
+        box.appendChild(h('ol', { class: 'reviews' }, page.items.map(function (r) {
+          return h('li', { 'data-review-id': r.reviewId, 'data-state': r.state },
+            ratingBadge(r.rating), ' ', h('strong', { text: r.state }),
+            h('div', { class: 'muted', text: 'proposed by ' + r.proposedBy + ' ' + fmtDate(r.proposedAt, true) + ' at version ' + r.claimVersion + ' (machine: ' + r.machineStatus + ')' }),
+            r.decidedBy ? h('div', { class: 'muted', text: r.state + ' by ' + r.decidedBy + ' ' + fmtDate(r.decidedAt, true) + (r.comment ? ': ' + r.comment : '') }) : null,
+            h('p', { text: r.explanation }));
+        })));
+      }
+      box.hidden = false;
+    }, function () { /* viewers without access, or an older server: nothing to show */ });
   }
 
   function renderClaim(c, points, asOf) {
@@ -474,6 +510,7 @@
     view.appendChild(h('div', { class: 'claim-head' },
       h('div', { class: 'verdict-row' },
         h('span', { id: 'claim-status' }, badge(c.status, true)),
+        editorRating(c),
         h('span', { class: 'kind', text: c.kind }),
         h('span', { class: 'muted', text: 'since ' + fmtDate(lastChange.at, true) })),
       h('h1', { id: 'claim-title', text: c.kind === 'claim' ? '“' + c.statement + '”' : c.statement }),
@@ -542,11 +579,12 @@
         h('dt', { text: 'Support S' }), h('dd', { text: String(c.verdict.support) }),
         h('dt', { text: 'Contradiction X' }), h('dd', { text: String(c.verdict.contradict) }),
         h('dt', { text: 'Counted pieces' }), h('dd', { text: String((c.verdict.basis || []).length) }),
-        h('dt', { text: 'Rule' }), h('dd', null, h('code', { text: c.verdict.rule })),
+        h('dt', { text: 'Rule' }), h('dd', null, h('code', { text: c.verdict.rule }), c.verdict.reason ? h('div', { class: 'muted', text: c.verdict.reason }) : null),
         h('dt', { text: 'Version' }), h('dd', { text: String(c.version) }))));
     side.appendChild(asOfPanel(asOf, c));
     if (c.scope) side.appendChild(scopePanel(c.scope));
     side.appendChild(h('section', { class: 'panel', id: 'review-box', hidden: true }));
+    side.appendChild(h('section', { class: 'panel', id: 'reviews-box', 'aria-labelledby': 'reviews-title', hidden: true }));
   }
 
   function scopePanel(scope) {

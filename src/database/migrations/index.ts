@@ -1,4 +1,7 @@
 import { InitialSchema1764115200000 } from './1764115200000-InitialSchema';
+import { Transparency1764600000012 } from './1764600000012-Transparency';
+import { ImportV11764600000013 } from './1764600000013-ImportV1';
+import { WorkflowV11764600000014 } from './1764600000014-WorkflowV1';
 
 /** Every migration this build knows, oldest first. A database with others is newer than us. */
-export const MIGRATIONS = [InitialSchema1764115200000];
+export const MIGRATIONS = [InitialSchema1764115200000, Transparency1764600000012, ImportV11764600000013, WorkflowV11764600000014];

@@ -51,6 +51,8 @@ export class IdempotencyGuard implements CanActivate {
     if (ctx.getType() !== 'http') return true;
     const req = ctx.switchToHttp().getRequest<IdempotentRequest>();
     if (req.method !== 'POST') return true;
+    // A streamed upload (POST /api/imports) has no body to hash yet; re-sending a file is harmless anyway (rows are keyed).
+    if (isStream(req.body)) return true;
     const raw = req.headers['idempotency-key'];
     if (raw === undefined) return true;
     if (typeof raw !== 'string' || !KEY_SHAPE.test(raw)) {
@@ -62,6 +64,10 @@ export class IdempotencyGuard implements CanActivate {
     req.idempotency = idem;
     return true;
   }
+}
+
+function isStream(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && typeof (body as { pipe?: unknown }).pipe === 'function';
 }
 
 /** The record a command handler hands to EventStore.append, or undefined without a key. */

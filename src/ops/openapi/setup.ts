@@ -21,7 +21,7 @@ export const DOCS_JSON_PATH = 'docs-json';
 const DESCRIPTION = `An append-only, hash-chained ledger of public claims and pledges, the evidence for and
 against them, and the verification status the jobs derive from it.
 
-**Auth**: \`Authorization: Bearer <api key>\`. Roles: admin ⊃ checker ⊃ viewer. Writes need
+**Auth**: \`Authorization: Bearer <api key>\`. Roles: admin ⊃ editor ⊃ checker ⊃ viewer. Writes need
 checker; reads need viewer unless the service runs with \`PUBLIC_READ=true\`; key management
 and rebuilds need admin. No or unknown key: 401; known key, too weak a role: 403.
 

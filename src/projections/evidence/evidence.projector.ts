@@ -1,4 +1,5 @@
-import { idFromStream, type StoredEvent } from '../../domain/events';
+import { idFromStream, type EvidenceSubmittedData, type StoredEvent } from '../../domain/events';
+import { revisedFacts } from '../../domain/evidence.decider';
 import type { InlineProjector } from '../../ledger/event-store.types';
 import type { SqlExecutor } from '../../ledger/sql-executor';
 import type { ReplayBatch, ReplayEvent, ReplayEventOf, ReplayingProjector } from '../replay-batch';
@@ -13,6 +14,14 @@ const INSERT_ATTACHMENT = `INSERT INTO attachments (claim_id, evidence_id, stanc
 function evidenceValues(e: ReplayEventOf<'EvidenceSubmitted'>): unknown[] {
   const d = e.data;
   return [idFromStream(e.streamId), e.position, d.claimId, d.claimId ? 0 : 1, JSON.stringify(d), e.recordedAt];
+}
+/**
+ * A revision's row data: the facts as the evidence decider folds them (revisedFacts). Only
+ * imported reports are revised (the decider refuses anything without an external reference, and
+ * only imports set one), so the piece's claimId is null and it has no stance.
+ */
+function revisedValues(e: ReplayEventOf<'EvidenceRevised'>): [string, string] {
+  return [JSON.stringify(revisedFacts({ claimId: null } as EvidenceSubmittedData, e.data)), idFromStream(e.streamId)];
 }
 function attachmentValues(e: ReplayEventOf<'EvidenceAttached'>): unknown[] {
   const d = e.data;
@@ -33,6 +42,9 @@ export class EvidenceProjector implements InlineProjector, ReplayingProjector {
     switch (e.type) {
       case 'EvidenceSubmitted':
         await tx.run(INSERT_EVIDENCE, evidenceValues(e));
+        return;
+      case 'EvidenceRevised':
+        await tx.run('UPDATE evidence SET data = ? WHERE id = ?', revisedValues(e));
         return;
       case 'EvidenceRetracted':
         await tx.run('UPDATE evidence SET retracted_at = ?, retraction_reason = ? WHERE id = ?', [e.recordedAt, e.data.reason, idFromStream(e.streamId)]);
@@ -99,6 +111,8 @@ export class EvidenceBatch implements ReplayBatch {
   private readonly evidenceRows: unknown[][] = [];
   private readonly newEvidence = new Map<string, unknown[]>();
   private readonly evidenceUpdates = new Map<string, { at: string; reason: string | null }>();
+  /** Revisions of pieces not inserted in the batch: the last data per id (a revision sets only `data`). */
+  private readonly dataUpdates = new Map<string, string>();
   private readonly attachments = new Map<string, { row: unknown[] | null; before: number | null; after: number | null; claimId: string; evidenceId: string }>();
   /** Rows inserted in the order of their first attach (rowids come out as with `apply`). */
   private readonly attachmentRows: unknown[][] = [];
@@ -126,6 +140,13 @@ export class EvidenceBatch implements ReplayBatch {
           row[6] = e.recordedAt;
           row[7] = reason ?? null;
         } else this.evidenceUpdates.set(id, { at: e.recordedAt, reason: reason ?? null });
+        return;
+      }
+      case 'EvidenceRevised': {
+        const [data, id] = revisedValues(e);
+        const row = this.newEvidence.get(id);
+        if (row) row[4] = data;
+        else this.dataUpdates.set(id, data);
         return;
       }
       case 'EvidenceAttached': {
@@ -172,6 +193,7 @@ export class EvidenceBatch implements ReplayBatch {
           'evidence.id = v.column1',
           [...this.evidenceUpdates].map(([id, u]) => [id, u.at, u.reason]),
         );
+        await updateMany(tx, mode, `${mode.update} evidence SET data = v.column2`, 'evidence.id = v.column1', [...this.dataUpdates]);
       },
       async () => {
         await detach(all.filter((a) => a.before !== null).map((a) => [a.claimId, a.evidenceId, a.before!]));

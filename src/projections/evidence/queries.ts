@@ -14,6 +14,20 @@ export async function unretractedReports(ds: DataSource): Promise<Array<{ eviden
   return rows.map((r) => ({ evidenceId: r.id, data: JSON.parse(r.data) as EvidenceSubmittedData }));
 }
 
+/** These reports (by id) that are not retracted, in log order, with their current facts (the latest revision's). */
+export async function unretractedReportsByIds(ds: DataSource, ids: readonly string[]): Promise<Array<{ evidenceId: string; data: EvidenceSubmittedData }>> {
+  const out: Array<{ evidenceId: string; data: EvidenceSubmittedData; position: number }> = [];
+  for (let i = 0; i < ids.length; i += IDS_PER_QUERY) {
+    const chunk = ids.slice(i, i + IDS_PER_QUERY);
+    const rows: Array<{ id: string; data: string; position: number | string }> = await ds.query(
+      `SELECT id, data, position FROM evidence WHERE id IN (${chunk.map(() => '?').join(',')}) AND is_report = 1 AND retracted_at IS NULL`,
+      chunk,
+    );
+    for (const r of rows) out.push({ evidenceId: r.id, data: JSON.parse(r.data) as EvidenceSubmittedData, position: Number(r.position) });
+  }
+  return out.sort((a, b) => a.position - b.position).map(({ evidenceId, data }) => ({ evidenceId, data }));
+}
+
 /** The EvidenceSubmitted data of each piece by id; ids not in the read model are simply absent. */
 export async function evidenceDataByIds(ds: DataSource, ids: readonly string[]): Promise<Map<string, EvidenceSubmittedData>> {
   const out = new Map<string, EvidenceSubmittedData>();

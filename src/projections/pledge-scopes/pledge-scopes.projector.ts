@@ -1,4 +1,6 @@
 import { idFromStream, type ClaimRecordedData, type StoredEvent } from '../../domain/events';
+import { scopeIndexEntry } from '../../domain/match-index';
+import type { Scope } from '../../domain/types';
 import type { InlineProjector } from '../../ledger/event-store.types';
 import type { SqlExecutor } from '../../ledger/sql-executor';
 import type { ReplayBatch, ReplayEvent, ReplayEventOf, ReplayingProjector } from '../replay-batch';
@@ -6,6 +8,7 @@ import { insertMany, writeMode, writeTables, type WriteMode } from '../sql-batch
 import { PLEDGE_SCOPES_TABLES } from './tables';
 
 const INSERT_SCOPE = 'INSERT INTO pledge_scopes (claim_id, position, scope) VALUES (?, ?, ?)';
+const INSERT_KEY = 'INSERT INTO pledge_scope_keys (key, claim_id, from_ms, until_ms) VALUES (?, ?, ?, ?)';
 
 function hasScope(c: ClaimRecordedData): boolean {
   return c.kind === 'pledge' && !!c.scope;
@@ -15,8 +18,15 @@ function scopeValues(e: ReplayEventOf<'ClaimRecorded'>): unknown[] {
   return [idFromStream(e.streamId), e.position, JSON.stringify(e.data.scope)];
 }
 
+/** The index rows of a scope (src/domain/match-index.ts): one per key, with the window. */
+function keyRows(e: ReplayEventOf<'ClaimRecorded'>): unknown[][] {
+  const entry = scopeIndexEntry(e.data.scope as Scope);
+  return entry ? entry.keys.map((k) => [k, idFromStream(e.streamId), entry.fromMs, entry.untilMs]) : [];
+}
+
 /**
- * Each pledge's scope, for the matcher (which reports may bear on which pledge), written in
+ * Each pledge's scope, for the matcher, and its index keys (pledge_scope_keys: place names and
+ * grid cells with the window, so a report finds its candidate pledges without a scan) (which reports may bear on which pledge), written in
  * the append's own transaction. Derived: a rebuild empties the table and replays the log.
  */
 export class PledgeScopesProjector implements InlineProjector, ReplayingProjector {
@@ -24,7 +34,10 @@ export class PledgeScopesProjector implements InlineProjector, ReplayingProjecto
   readonly tables = PLEDGE_SCOPES_TABLES;
 
   async apply(tx: SqlExecutor, e: StoredEvent): Promise<void> {
-    if (e.type === 'ClaimRecorded' && hasScope(e.data)) await tx.run(INSERT_SCOPE, scopeValues(e));
+    if (e.type === 'ClaimRecorded' && hasScope(e.data)) {
+      await tx.run(INSERT_SCOPE, scopeValues(e));
+      for (const row of keyRows(e)) await tx.run(INSERT_KEY, row);
+    }
   }
 
   /** The same rows as `apply` on each event in order, in multi-row inserts (see PledgeScopesBatch). */
@@ -48,6 +61,7 @@ export class PledgeScopesProjector implements InlineProjector, ReplayingProjecto
 export class PledgeScopesBatch implements ReplayBatch {
   private readonly mode: WriteMode;
   private readonly scopeRows: unknown[][] = [];
+  private readonly keyRows: unknown[][] = [];
 
   /** `unjournaled`: the rebuild's fast pass (see writeMode). */
   constructor(opts: { unjournaled?: boolean } = {}) {
@@ -55,11 +69,17 @@ export class PledgeScopesBatch implements ReplayBatch {
   }
 
   add(e: ReplayEvent): void {
-    if (e.type === 'ClaimRecorded' && hasScope(e.data)) this.scopeRows.push(scopeValues(e));
+    if (e.type === 'ClaimRecorded' && hasScope(e.data)) {
+      this.scopeRows.push(scopeValues(e));
+      this.keyRows.push(...keyRows(e));
+    }
   }
 
   async write(tx: SqlExecutor): Promise<void> {
     const { mode } = this;
-    await writeTables(mode, [() => insertMany(tx, mode, 'pledge_scopes (claim_id, position, scope)', this.scopeRows)]);
+    await writeTables(mode, [
+      () => insertMany(tx, mode, 'pledge_scopes (claim_id, position, scope)', this.scopeRows),
+      () => insertMany(tx, mode, 'pledge_scope_keys (key, claim_id, from_ms, until_ms)', this.keyRows),
+    ]);
   }
 }

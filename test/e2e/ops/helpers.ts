@@ -47,10 +47,14 @@ export class LogCapture extends Writable {
   }
 }
 
+/**
+ * The JSON log lines of a process's stdout. The one-time banners (a generated admin key, a
+ * generated signing key's vkey) are plain text written outside the logger on purpose: skipped.
+ */
 export function parseJsonLines(text: string): Array<Record<string, unknown>> {
   return text
     .split('\n')
-    .filter((l) => l.trim() !== '')
+    .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 

@@ -206,7 +206,8 @@ describe('GET /api/claims/:id/claim-review (schema.org ClaimReview)', () => {
     const lastChange = view.statusHistory[view.statusHistory.length - 1];
 
     expect(body).toMatchObject({
-      '@context': 'https://schema.org',
+      // schema.org, plus our own terms (claimLedger, transparency) under claim-ledger's namespace
+      '@context': ['https://schema.org', { cl: 'urn:claim-ledger:ns:v1#', claimLedger: 'cl:claimLedger', transparency: 'cl:transparency' }],
       '@type': 'ClaimReview',
       url: `${ORG.publicBaseUrl}/api/claims/${id}`,
       claimReviewed: claim.statement,
@@ -240,6 +241,15 @@ describe('GET /api/claims/:id/claim-review (schema.org ClaimReview)', () => {
       contradict: event.data.contradict,
       basis: event.data.basis,
     });
+    // Issue 12: the verdict's place in a signed checkpoint's tree, and where to get its proof.
+    expect(body.transparency).toMatchObject({
+      position: ext.position,
+      eventHash: ext.hash,
+      checkpoint: { size: expect.any(Number), rootHash: expect.stringMatching(/^[0-9a-f]{64}$/) },
+      proof: `${ORG.publicBaseUrl}/api/claims/${id}/proof`,
+      vkey: expect.stringMatching(/\+[0-9a-f]{8}\+/),
+    });
+    expect(body.transparency.checkpoint.size).toBeGreaterThanOrEqual(ext.position);
   });
 
   it('rates confirmed 5 and names a pledge speaker as a Person with an affiliation', async () => {

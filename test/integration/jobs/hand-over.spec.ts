@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readModelProjectors } from '../../../src/projections';
 import * as sqlite3 from 'sqlite3';
 import { BullMqWorkers } from '../../../src/jobs/bullmq';
 import { QueueNames, planJobs } from '../../../src/jobs/job-plan';
@@ -98,7 +99,9 @@ describe('writers in several processes on one SQLite file', () => {
 
   it('an append waits while another connection holds the write lock, then goes in; concurrent writers keep one gap-free chain', async () => {
     if (t.config.databaseUrl) return; // SQLite's file lock; PostgreSQL serialises with an advisory lock
+    // Another process of the service: the same projectors (read models and the Merkle tree) as the app's.
     const other = await EventStore.open(t.dbPath);
+    for (const projector of readModelProjectors()) other.registerProjector(projector);
     const holder = new sqlite3.Database(t.dbPath);
     try {
       // Another process holds the write lock for a while (here, a raw connection in a transaction).

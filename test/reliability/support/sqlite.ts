@@ -42,6 +42,9 @@ export const READ_MODEL_TABLES: Record<string, string> = {
   pledge_scopes: 'SELECT * FROM pledge_scopes ORDER BY claim_id',
   evidence: 'SELECT * FROM evidence ORDER BY id',
   attachments: 'SELECT * FROM attachments ORDER BY claim_id, evidence_id',
+  pledge_scope_keys: 'SELECT * FROM pledge_scope_keys ORDER BY claim_id, key',
+  report_keys: 'SELECT * FROM report_keys ORDER BY evidence_id, key',
+  external_reports: 'SELECT * FROM external_reports ORDER BY dataset, external_id',
 };
 
 export async function dumpReadModels(path: string): Promise<Record<string, unknown[]>> {

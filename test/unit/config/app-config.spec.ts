@@ -23,6 +23,10 @@ const INTEGER_VARIABLES: Array<[name: string, field: string, good: string, expec
   ['SSE_MAX_CLIENTS_PER_KEY', 'sseMaxClientsPerKey', '0', 0, 'many'],
   ['RATE_LIMIT_PER_MINUTE', 'rateLimitWritesPerMinute', '60', 60, '-5'],
   ['RATE_LIMIT_READS_PER_MINUTE', 'rateLimitReadsPerMinute', '600', 600, '0x10'],
+  ['WEBHOOK_TIMEOUT_MS', 'webhookTimeoutMs', '2000', 2000, '0'],
+  ['CHECKPOINT_INTERVAL_MS', 'checkpointIntervalMs', '250', 250, '5'],
+  ['IMPORT_MAX_BYTES', 'importMaxBytes', '1048576', 1048576, '0'],
+  ['IMPORT_BATCH_ROWS', 'importBatchRows', '50', 50, '2001'],
 ];
 
 describe('loadConfig: every variable read once, validated', () => {
@@ -49,7 +53,38 @@ describe('loadConfig: every variable read once, validated', () => {
       sseMaxBufferedBytes: 8 * 1024 * 1024,
       sseWritesPerSecond: 2000,
       sseMaxFlushDelayMs: 1000,
+      reviewRequired: false,
+      webhookRetryScheduleMs: [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000],
+      webhookAllowPrivate: false,
+      webhookTimeoutMs: 10_000,
+      ledgerSigningKey: null,
+      ledgerOrigin: 'localhost/claim-ledger',
+      checkpointIntervalMs: 5000,
+      importMaxBytes: 512 * 1024 * 1024,
+      importDir: null,
+      importBatchRows: 2000,
     });
+  });
+
+  it('transparency: LEDGER_ORIGIN defaults to the host of PUBLIC_BASE_URL; LEDGER_SIGNING_KEY is checked and never echoed', () => {
+    expect(loadConfig({ PUBLIC_BASE_URL: 'https://factcheck.example/' }).ledgerOrigin).toBe('factcheck.example/claim-ledger');
+    expect(loadConfig({ PUBLIC_BASE_URL: 'https://x.example', LEDGER_ORIGIN: 'news.example/ledger' }).ledgerOrigin).toBe('news.example/ledger');
+    expect(() => loadConfig({ LEDGER_ORIGIN: 'has space' })).toThrow(/^LEDGER_ORIGIN must be a key name/);
+    expect(() => loadConfig({ LEDGER_ORIGIN: 'a+b' })).toThrow(/^LEDGER_ORIGIN must be a key name/);
+    const seed = Buffer.alloc(32, 9).toString('base64');
+    expect(loadConfig({ LEDGER_SIGNING_KEY: seed }).ledgerSigningKey).toBe(seed);
+    const pem = require('node:crypto').generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }) as string;
+    expect(loadConfig({ LEDGER_SIGNING_KEY: pem }).ledgerSigningKey).toBe(pem.trim());
+    for (const bad of ['c2VjcmV0LXNlY3JldA==', '-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----']) {
+      let message = '';
+      try {
+        loadConfig({ LEDGER_SIGNING_KEY: bad });
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).toMatch(/^LEDGER_SIGNING_KEY must be an Ed25519 private key/);
+      expect(message).not.toContain(bad);
+    }
   });
 
   it.each(INTEGER_VARIABLES)('%s: takes a valid value and refuses a bad one, naming the variable', (name, field, good, expected, bad) => {
@@ -76,11 +111,23 @@ describe('loadConfig: every variable read once, validated', () => {
     ['DATABASE_URL', 'mysql://x', /^DATABASE_URL must be a postgres:\/\/ URL/],
     ['DATABASE_SCHEMA', 'Robert"; DROP', /^DATABASE_SCHEMA must be a plain lower-case identifier/],
     ['ADMIN_API_KEY', 'short', /^ADMIN_API_KEY must be at least 16 characters/],
+    ['REVIEW_REQUIRED', 'maybe', /^REVIEW_REQUIRED must be true or false/],
+    ['WEBHOOK_ALLOW_PRIVATE', 'sometimes', /^WEBHOOK_ALLOW_PRIVATE must be true or false/],
+    ['WEBHOOK_RETRY_SCHEDULE_MS', '5s,1m', /^WEBHOOK_RETRY_SCHEDULE_MS must be a comma-separated list/],
+    ['WEBHOOK_RETRY_SCHEDULE_MS', '100,-1', /^WEBHOOK_RETRY_SCHEDULE_MS must be a comma-separated list/],
   ])('%s=%s is refused with a message naming it', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(message);
   });
 
   it('takes the dashboard folder and metrics port when set', () => {
     expect(loadConfig({ DASHBOARD_DIR: '/srv/dash', METRICS_PORT: '9100' })).toMatchObject({ dashboardDir: '/srv/dash', metricsPort: 9100 });
+  });
+
+  it('takes the workflow settings: REVIEW_REQUIRED, WEBHOOK_RETRY_SCHEDULE_MS, WEBHOOK_ALLOW_PRIVATE', () => {
+    expect(loadConfig({ REVIEW_REQUIRED: 'true', WEBHOOK_RETRY_SCHEDULE_MS: '50, 100,0', WEBHOOK_ALLOW_PRIVATE: 'yes' })).toMatchObject({
+      reviewRequired: true,
+      webhookRetryScheduleMs: [50, 100, 0],
+      webhookAllowPrivate: true,
+    });
   });
 });

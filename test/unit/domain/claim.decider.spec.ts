@@ -251,6 +251,13 @@ describe('Claim evolve', () => {
       statusHistory: [],
       first: null,
       last: null,
+      // Workflow v1 and verdict-v2: versions folded, no reviews, the window still open.
+      version: 5,
+      contentVersion: 5,
+      statusVersion: 4,
+      reviews: [],
+      publishedReviewId: null,
+      windowClosed: null,
     });
   });
 

@@ -1,4 +1,4 @@
-import { ConflictError, NotFoundError } from '../../../src/domain/errors';
+import { ConflictError, InvalidCommandError, NotFoundError } from '../../../src/domain/errors';
 import {
   decideEvidence,
   evolveEvidence,
@@ -7,7 +7,7 @@ import {
   type EvidenceCommand,
   type EvidenceState,
 } from '../../../src/domain/evidence.decider';
-import type { EvidenceSubmittedData, NewEvent, StoredEvent } from '../../../src/domain/events';
+import type { EvidenceRevisedData, EvidenceSubmittedData, NewEvent, StoredEvent } from '../../../src/domain/events';
 import { scenario } from '../../support/decider';
 
 const evidence = scenario<EvidenceCommand, EvidenceState, NewEvent>({
@@ -84,6 +84,8 @@ describe('Evidence evolve', () => {
       evidence: SHELLING,
       retracted: true,
       retraction: { reason: 'wrong city', at: '2022-04-01T10:00:00.000Z' },
+      revisions: 0,
+      revisedAt: null,
     });
     expect(foldEvidence([submitted(), retracted('r')]).retraction).toEqual({ reason: 'r', at: null });
   });
@@ -91,5 +93,52 @@ describe('Evidence evolve', () => {
   it('ignores claim events', () => {
     const state = evolveEvidence(initialEvidenceState, { type: 'EvidenceDetached', data: { evidenceId: 'x', reason: 'retracted' } });
     expect(state).toEqual(initialEvidenceState);
+  });
+});
+
+describe('Evidence decider: ReviseEvidence (imported reports)', () => {
+  const ROW: EvidenceSubmittedData = {
+    claimId: null,
+    summary: 'Shelling in Chernihiv',
+    source: { url: 'https://acleddata.com/#UKR1', publisher: 'Suspilne' },
+    observedAt: '2022-03-30T00:00:00.000Z',
+    observedUntil: '2022-03-31T00:00:00.000Z',
+    reliability: 'B',
+    credibility: 2,
+    places: [{ name: 'Chernihiv', lat: 51.4982, lon: 31.2893, precisionKm: 0 }],
+    indicators: ['shelling'],
+    external: { dataset: 'acled', id: 'UKR1', revision: 100 },
+  };
+  const { claimId: _c, ...base } = ROW;
+  const revision = (rev: number, patch: Partial<EvidenceRevisedData> = {}): EvidenceRevisedData => ({
+    ...base,
+    ...patch,
+    external: { dataset: 'acled', id: 'UKR1', revision: rev },
+  });
+
+  it('a higher revision gives EvidenceRevised, and its facts replace the submitted ones', () => {
+    const r = revision(200, { places: [{ name: 'Kyiv', lat: 50.45, lon: 30.52, precisionKm: 25 }], observedUntil: undefined });
+    delete r.observedUntil;
+    const [event] = evidence.given([submitted(ROW)]).when({ type: 'ReviseEvidence', revision: r }).then([{ type: 'EvidenceRevised', data: r }]);
+    const state = foldEvidence([submitted(ROW), event]);
+    expect(state.evidence).toEqual({ claimId: null, ...r });
+    expect(state.evidence!.observedUntil).toBeUndefined();
+    expect(state.revisions).toBe(1);
+  });
+
+  it('refuses the same or a lower revision', () => {
+    evidence.given([submitted(ROW)]).when({ type: 'ReviseEvidence', revision: revision(100) }).thenThrows(ConflictError, /not newer/);
+    evidence.given([submitted(ROW)]).when({ type: 'ReviseEvidence', revision: revision(99) }).thenThrows(ConflictError, /not newer/);
+  });
+
+  it('refuses another row, a piece that is not imported, a retracted one, and a missing one', () => {
+    const other = { ...revision(300), external: { dataset: 'acled', id: 'UKR2', revision: 300 } };
+    evidence.given([submitted(ROW)]).when({ type: 'ReviseEvidence', revision: other }).thenThrows(InvalidCommandError);
+    evidence.given([submitted(REPORT)]).when({ type: 'ReviseEvidence', revision: revision(300) }).thenThrows(ConflictError, /imported/);
+    evidence
+      .given([submitted(ROW), retracted('deleted from acled')])
+      .when({ type: 'ReviseEvidence', revision: revision(300) })
+      .thenThrows(ConflictError, /retract/);
+    evidence.given([]).when({ type: 'ReviseEvidence', revision: revision(300) }).thenThrows(NotFoundError);
   });
 });

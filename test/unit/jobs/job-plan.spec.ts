@@ -38,8 +38,8 @@ const evidenceData = (claimId: string | null, stance?: string) => ({
 
 describe('planJobs', () => {
   it('names one queue per kind of work, as the README lists them', () => {
-    expect(QueueNames).toEqual({ attach: 'evidence-attach', matchReport: 'report-match', matchPledge: 'pledge-match', detach: 'evidence-detach' });
-    expect([...QUEUE_NAMES].sort()).toEqual(['evidence-attach', 'evidence-detach', 'pledge-match', 'report-match']);
+    expect(QueueNames).toEqual({ attach: 'evidence-attach', matchReport: 'report-match', matchPledge: 'pledge-match', detach: 'evidence-detach', rematch: 'report-rematch' });
+    expect([...QUEUE_NAMES].sort()).toEqual(['evidence-attach', 'evidence-detach', 'pledge-match', 'report-match', 'report-rematch']);
   });
 
   it('evidence for a claim → one attach job carrying the evidence and claim ids', () => {
@@ -74,6 +74,12 @@ describe('planJobs', () => {
   it('a retraction → one detach job for the evidence', () => {
     const jobs = planJobs(stored('EvidenceRetracted', `evidence-${EVIDENCE}`, { reason: 'wrong town' }, 9));
     expect(jobs).toEqual([{ queue: 'evidence-detach', jobId: 'evidence-detach_ffffffffffff_9', data: { position: 9, correlationId: 'corr-1', evidenceId: EVIDENCE } }]);
+  });
+
+  it('a revision of an imported report → one report-rematch job for the evidence', () => {
+    const data = { summary: 's', source: { url: 'https://acleddata.com/#X1' }, observedAt: '2022-03-30T00:00:00Z', reliability: 'B', credibility: 2, external: { dataset: 'acled', id: 'X1', revision: 2 } };
+    const jobs = planJobs(stored('EvidenceRevised', `evidence-${EVIDENCE}`, data, 11));
+    expect(jobs).toEqual([{ queue: 'report-rematch', jobId: 'report-rematch_ffffffffffff_11', data: { position: 11, correlationId: 'corr-1', evidenceId: EVIDENCE } }]);
   });
 
   it.each(['EvidenceAttached', 'EvidenceDetached', 'VerificationStatusChanged'] as EventType[])(

@@ -149,7 +149,12 @@ function sampleLog(n: number, seed = 1, postgres = false): Raw[] {
           madeAt,
           source: { url: `https://example.org/${k}`, title: pick(odd) },
           topics: [pick(['Health', 'health', 'Economy', 'Climate ']), pick(['Tax', 'tax', 'Health'])],
-          scope: pledge ? { region: pick(['north', 'south']), deadline: '2026-01-01' } : null,
+          scope: pledge
+            ? rnd() < 0.5
+              ? { region: pick(['north', 'south']), deadline: '2026-01-01' }
+              : // A matcher's scope (import v1 files it under place keys and its window).
+                { places: [{ name: pick(odd), lat: 50 + rnd(), lon: 30 + rnd(), radiusKm: pick([10, 25, 5000]) }], indicators: ['shelling'], from: '2025-01-01T00:00:00Z', ...(rnd() < 0.5 ? { until: '2025-06-01T00:00:00Z' } : {}), expectation: 'absence' }
+            : null,
         },
       });
     } else if (r < 0.42) {
@@ -159,7 +164,19 @@ function sampleLog(n: number, seed = 1, postgres = false): Raw[] {
       out.push({
         streamId: `evidence-${id}`,
         type: 'EvidenceSubmitted',
-        data: { claimId, stance: pick(['supports', 'refutes']), summary: `${pick(odd)} ${k}`, source: { url: `https://e.example/${k}` }, observedAt: '2025-01-01', reliability: 'B', credibility: 2, n: pick([1, -0, 2 ** 40, 0.25]) },
+        data: {
+          claimId,
+          stance: pick(['supports', 'refutes']),
+          summary: `${pick(odd)} ${k}`,
+          source: { url: `https://e.example/${k}` },
+          observedAt: '2025-01-01',
+          reliability: 'B',
+          credibility: 2,
+          n: pick([1, -0, 2 ** 40, 0.25]),
+          // Reports with places (indexed by place key) and, some, a dataset row (import v1).
+          ...(claimId === null ? { places: [{ name: pick(odd), lat: 50 + rnd(), lon: 30 + rnd(), precisionKm: pick([0, 25]) }] } : {}),
+          ...(claimId === null && rnd() < 0.6 ? { external: { dataset: pick(['acled', 'other']), id: `row-${seed}-${k}`, revision: k } } : {}),
+        },
       });
     } else if (r < 0.7) {
       const ev = pick(evidence.length ? evidence : [{ id: uuid(999_999, 'e'), claimId: null }]);
@@ -169,7 +186,15 @@ function sampleLog(n: number, seed = 1, postgres = false): Raw[] {
     } else if (r < 0.9) {
       out.push({ streamId: `claim-${pick(claims)}`, type: 'VerificationStatusChanged', data: { from: 'unverified', to: pick(['supported', 'refuted', "it's complicated", 'unverified']) } });
     } else if (r < 0.95 && evidence.length) {
-      out.push({ streamId: `evidence-${pick(evidence).id}`, type: 'EvidenceRetracted', data: { reason: pick(['wrong', "didn't hold", null]) } });
+      const ev = pick(evidence);
+      if (ev.claimId === null && rnd() < 0.5) {
+        // A revision (import v1): new facts, a higher revision; the same row.
+        out.push({
+          streamId: `evidence-${ev.id}`,
+          type: 'EvidenceRevised',
+          data: { summary: `${pick(odd)} revised ${k}`, source: { url: `https://e.example/r${k}` }, observedAt: '2025-02-01', observedUntil: '2025-02-02', reliability: 'C', credibility: 3, places: [{ name: pick(odd), lat: 49 + rnd(), lon: 31 + rnd() }], external: { dataset: 'acled', id: `row-${ev.id}`, revision: ++k } },
+        });
+      } else out.push({ streamId: `evidence-${ev.id}`, type: 'EvidenceRetracted', data: { reason: pick(['wrong', "didn't hold", null]) } });
     } else {
       // Detach a real attachment, or one whose attach comes later (a no-op then) or never.
       const a = rnd() < 0.7 && attached.length ? pick(attached) : { claimId: pick(claims), evidenceId: evidence.length ? pick(evidence).id : 'none' };

@@ -38,10 +38,20 @@ describe('MatchPledgeHandler', () => {
       // Two publishers contradicting with weight 1.64 ≥ 1.5: refuted.
       { type: 'VerificationStatusChanged', data: { from: 'contradicted', to: 'refuted', support: 0, contradict: 1.64, basis: [E1, E3], rule: 'verdict-v1' } },
     ]);
+    // One append for all the matches (a status change wherever the status moves), each report's version a precondition.
     expect(ledger.requests.map((r) => [r.expectedVersion, r.preconditions, r.metadata.causationId])).toEqual([
-      [1, [{ streamId: `evidence-${E1}`, expectedVersion: 1 }], '42'],
-      [3, [{ streamId: `evidence-${E3}`, expectedVersion: 1 }], '42'],
+      [1, [{ streamId: `evidence-${E1}`, expectedVersion: 1 }, { streamId: `evidence-${E3}`, expectedVersion: 1 }], '42'],
     ]);
+  });
+
+  it('a report retracted between the read and the append: the shared append is refused, and each is attached on its own', async () => {
+    ledger.rival = (_req, asked) => {
+      if (asked === 0) ledger.retract(E3); // lands just before the first append's checks
+    };
+    expect((await handler.handle(matchJob)).appended).toBe(2);
+    expect(ledger.appendedTo(PLEDGE).map((e) => e.type)).toEqual(['EvidenceAttached', 'VerificationStatusChanged']);
+    expect(ledger.refused).toBeGreaterThanOrEqual(1);
+    expect(ledger.typesOf(PLEDGE).filter((t) => t === 'EvidenceAttached')).toHaveLength(1);
   });
 
   it('skips retracted reports: those the read model lists as retracted, and one retracted after the list was read', async () => {
@@ -51,8 +61,8 @@ describe('MatchPledgeHandler', () => {
       ...ports,
       evidence: {
         ...ports.evidence,
-        reports: async () => {
-          const reports = await ports.evidence.reports();
+        candidateReports: async (scope) => {
+          const reports = await ports.evidence.candidateReports(scope);
           ledger.retract(E3); // between the read model's list and the report's own stream
           return reports;
         },

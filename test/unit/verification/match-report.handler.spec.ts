@@ -27,7 +27,7 @@ describe('MatchReportHandler', () => {
   it('attaches the report to the pledges whose scope it matches only, with the stance their expectation gives and the rule that matched', async () => {
     ledger.submitEvidence(E1, report());
 
-    expect(await handler.handle(matchJob)).toEqual({ appended: 4, detail: 'matched 2 of 3 pledges' });
+    expect(await handler.handle(matchJob)).toEqual({ appended: 4, detail: 'matched 2 of 2 candidate pledges' });
 
     const rule = { name: 'scope-match-v1', place: 'Chernihiv', indicator: 'shelling', by: 'name' };
     // "absence" pledged: a report that it happened contradicts the pledge.
@@ -64,7 +64,7 @@ describe('MatchReportHandler', () => {
   it('a report matching no scope appends nothing', async () => {
     ledger.submitEvidence(E1, report({ indicators: ['protest'] }));
 
-    expect(await handler.handle(matchJob)).toEqual({ appended: 0, detail: 'matched 0 of 3 pledges' });
+    expect(await handler.handle(matchJob)).toEqual({ appended: 0, detail: 'matched 0 of 2 candidate pledges' });
     expect(ledger.requests).toEqual([]);
   });
 
@@ -81,7 +81,7 @@ describe('MatchReportHandler', () => {
     await handler.handle(matchJob);
     const before = ledger.events.length;
 
-    expect(await handler.handle(matchJob)).toEqual({ appended: 0, detail: 'matched 2 of 3 pledges' });
+    expect(await handler.handle(matchJob)).toEqual({ appended: 0, detail: 'matched 2 of 2 candidate pledges' });
     expect(ledger.events).toHaveLength(before);
     expect(ledger.requests).toHaveLength(2);
   });
@@ -92,7 +92,7 @@ describe('MatchReportHandler', () => {
       if (asked === 0) ledger.retract(E1);
     };
 
-    expect(await handler.handle(matchJob)).toEqual({ appended: 0, detail: 'matched 2 of 3 pledges' });
+    expect(await handler.handle(matchJob)).toEqual({ appended: 0, detail: 'matched 2 of 2 candidate pledges' });
     // The first pledge's append is refused and its retry sees the retraction; the second pledge
     // still starts from the version read before, so its append is refused in turn.
     expect(ledger.refused).toBe(2);

@@ -20,7 +20,7 @@ describe('VerificationHandlers', () => {
     expect(await handlers.run(QueueNames.matchPledge, job({ claimId: PLEDGE }))).toEqual({ appended: 0, detail: 'matched 0 of 0 reports' });
 
     ledger.submitEvidence(E1, report());
-    expect(await handlers.run(QueueNames.matchReport, job({ evidenceId: E1 }))).toEqual({ appended: 2, detail: 'matched 1 of 1 pledges' });
+    expect(await handlers.run(QueueNames.matchReport, job({ evidenceId: E1 }))).toEqual({ appended: 2, detail: 'matched 1 of 1 candidate pledges' });
     expect(await statusOf()).toBe('contradicted');
 
     ledger.submitEvidence(E2, checked(PLEDGE, { stance: 'supports', source: { url: 'https://example.net/x' } }));

@@ -10,6 +10,8 @@ import {
   type StoredEvent,
 } from '../../../../src/domain/events';
 import { decideClaim, foldClaim } from '../../../../src/domain/claim.decider';
+import { revisedFacts } from '../../../../src/domain/evidence.decider';
+import { ScopeIndex } from '../../../../src/domain/match-index';
 import type { AttachedBy, Scope, Stance } from '../../../../src/domain/types';
 import type { EvidenceFact } from '../../../../src/domain/verdict';
 import type { AppendRequest, AppendResult } from '../../../../src/ledger/event-store.types';
@@ -49,6 +51,10 @@ export class InMemoryLedger implements LedgerStreams, EventAppender {
 
   submitEvidence(evidenceId: string, data: EvidenceSubmittedData): void {
     this.record(evidenceStreamId(evidenceId), { type: 'EvidenceSubmitted', data });
+  }
+
+  revise(evidenceId: string, revision: import('../../../../src/domain/events').EvidenceRevisedData): void {
+    this.record(evidenceStreamId(evidenceId), { type: 'EvidenceRevised', data: revision });
   }
 
   retract(evidenceId: string, reason = 'wrong town'): void {
@@ -127,10 +133,20 @@ export class InMemoryLedger implements LedgerStreams, EventAppender {
   readonly scopes: PledgeScopes = {
     all: async () => this.pledgeScopes(),
     of: async (claimId) => this.pledgeScopes().find((p) => p.claimId === claimId)?.scope ?? null,
+    // The same index the read model keeps (src/domain/match-index.ts), over the log's scopes.
+    candidatesFor: async (report) => {
+      const all = this.pledgeScopes();
+      return new ScopeIndex(all).candidates(report).map((i) => all[i]);
+    },
   };
 
   readonly evidence: EvidenceFacts = {
     reports: async () =>
+      this.evidenceRows()
+        .filter((r) => r.data.claimId === null && !r.retracted)
+        .map((r) => ({ evidenceId: r.evidenceId, data: r.data })),
+    // Every unretracted report is a candidate: the handlers must apply the rule themselves.
+    candidateReports: async () =>
       this.evidenceRows()
         .filter((r) => r.data.claimId === null && !r.retracted)
         .map((r) => ({ evidenceId: r.evidenceId, data: r.data })),
@@ -165,6 +181,10 @@ export class InMemoryLedger implements LedgerStreams, EventAppender {
     const rows = new Map<string, { evidenceId: string; data: EvidenceSubmittedData; retracted: boolean }>();
     for (const e of this.events) {
       if (e.type === 'EvidenceSubmitted') rows.set(idFromStream(e.streamId), { evidenceId: idFromStream(e.streamId), data: e.data, retracted: false });
+      if (e.type === 'EvidenceRevised') {
+        const row = rows.get(idFromStream(e.streamId))!;
+        row.data = revisedFacts(row.data, e.data);
+      }
       if (e.type === 'EvidenceRetracted') rows.get(idFromStream(e.streamId))!.retracted = true;
     }
     return [...rows.values()];
