@@ -14,6 +14,8 @@ describe('structured logs and the request id', () => {
     expect(p.status).toBe(201);
     expect(p.headers['x-request-id']).toBe('ops-log-req-1');
     pledge = p.body;
+    // The pledge's own matching job first: otherwise it may be the one that finds the report.
+    await waitFor(() => Promise.resolve(t.logs.lines().some((l) => l.msg === 'job completed' && l.queue === 'pledge-match')), 'the pledge-match job');
     const r = await request(t.http).post('/api/reports').set(a).set('X-Request-Id', 'ops-log-req-2').send(reportBody());
     expect(r.status).toBe(202);
     report = r.body;
