@@ -27,6 +27,20 @@ export class CoalescingRunner {
     });
   }
 
+  /**
+   * Wakes until `caughtUp()` holds with no run in progress, or `timeoutMs` passes (tests,
+   * shutdown): true when it got there.
+   */
+  async settle(caughtUp: () => Promise<boolean>, timeoutMs = 10_000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if ((await caughtUp()) && !this.current) return true;
+      this.wake();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return false;
+  }
+
   /** The run in progress (null when idle). */
   get running(): Promise<void> | null {
     return this.current;

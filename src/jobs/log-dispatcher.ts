@@ -139,15 +139,11 @@ export class LogDispatcher {
   }
 
   /** Resolves when everything up to the current head has been handed over (tests, shutdown). */
-  async drained(timeoutMs = 10_000): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
+  drained(timeoutMs = 10_000): Promise<boolean> {
+    return this.runner.settle(async () => {
       const head = (await this.reader.head()).position;
-      if (this.checkpoint >= head && !this.runner.running) return true;
-      this.wake();
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    return false;
+      return this.checkpoint >= head;
+    }, timeoutMs);
   }
 
   async status(): Promise<DispatcherStatus> {

@@ -54,15 +54,11 @@ export class WebhookDispatcher {
   }
 
   /** Resolves once everything up to the current head has become deliveries (tests, shutdown). */
-  async drained(timeoutMs = 10_000): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
+  drained(timeoutMs = 10_000): Promise<boolean> {
+    return this.runner.settle(async () => {
       const head = (await this.reader.head()).position;
-      if (this.checkpoint >= head && !this.runner.running) return true;
-      this.wake();
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    return false;
+      return this.checkpoint >= head;
+    }, timeoutMs);
   }
 
   position(): number {
