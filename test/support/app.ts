@@ -139,7 +139,7 @@ export async function ledgerHead(t: Pick<TestApp, 'http'>, key: string): Promise
   return res.body.head;
 }
 
-// --- Sample bodies from the seed article (/work/shared/seed-article.txt) ---------------------
+// --- Sample bodies from the seed article (the project's shared seed-article.txt, The Moscow Times, 30 March 2022) --
 
 export const SEED_ARTICLE_URL = 'https://www.themoscowtimes.com/2022/03/30/kremlin-sees-no-breakthroughs-at-ukraine-talks-a77146';
 

@@ -1,6 +1,8 @@
 /* Jest global setup: make sure the Redis the BullMQ tests use answers, starting one if it can. */
 const { execFileSync, spawnSync } = require('node:child_process');
-const { mkdirSync } = require('node:fs');
+const { mkdtempSync } = require('node:fs');
+const { tmpdir } = require('node:os');
+const { join } = require('node:path');
 
 function ping(port) {
   const r = spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'ping'], { encoding: 'utf8' });
@@ -11,10 +13,11 @@ module.exports = async () => {
   if (process.env.TEST_REDIS_URL) return; // the caller chose a Redis
   if (ping(6379)) return;
   try {
-    mkdirSync('/tmp/claim-ledger-redis', { recursive: true });
+    // Its own temp folder (it keeps nothing there: no snapshots, no append-only file; just its log).
+    const dir = mkdtempSync(join(tmpdir(), 'claim-ledger-redis-'));
     execFileSync('redis-server', [
       '--daemonize', 'yes', '--bind', '127.0.0.1', '--port', '6379', '--save', '', '--appendonly', 'no',
-      '--dir', '/tmp/claim-ledger-redis', '--logfile', '/tmp/claim-ledger-redis/redis.log',
+      '--dir', dir, '--logfile', join(dir, 'redis.log'),
     ]);
     for (let i = 0; i < 50 && !ping(6379); i++) await new Promise((r) => setTimeout(r, 100));
   } catch (err) {
