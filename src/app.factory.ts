@@ -8,7 +8,7 @@ import type { FastifyReply } from 'fastify';
 import { ProblemFilter } from './common/http/problem.filter';
 import { RouteTable } from './common/http/route-table';
 import { problem, sendProblem } from './common/http/problem';
-import { createValidationPipe } from './common/http/validation';
+import { createValidationPipe, refuseDeepBodies } from './common/http/validation';
 import { installImportBodyParsers } from './imports/upload';
 import { OpsModule, createOpsRuntime, installHttpOps, type OpsRuntime } from './ops/ops.module';
 import { acceptTextBodies } from './transparency/http/text-body';
@@ -73,6 +73,7 @@ export async function createApp(config: AppConfig, ops: OpsRuntime = createOpsRu
   const fastify = app.getHttpAdapter().getInstance();
   // The API speaks JSON only: any other body type is 415, not a string run through validation.
   fastify.removeContentTypeParser(['text/plain']);
+  refuseDeepBodies(fastify);
   acceptTextBodies(fastify); // except a witness's cosigned checkpoint (src/transparency)
   installImportBodyParsers(fastify); // and the import files, streamed to disk (src/imports)
   fastify.addHook('onSend', async (req, reply, payload) => {

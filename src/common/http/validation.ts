@@ -110,13 +110,26 @@ export function nestedDeeperThan(value: unknown, max: number): boolean {
 }
 
 /**
- * class-transformer and class-validator walk a body recursively: a body nested a few thousand
- * levels deep (well under the 1 MiB limit) overflowed the stack and answered 500. Refused first.
+ * Everything that walks a body recursively (class-transformer and class-validator, the
+ * Idempotency-Key's canonical hash) overflowed the stack on a body nested a few thousand levels
+ * deep, well under the 1 MiB limit, and answered 500. One check refuses such bodies before any
+ * guard or pipe runs; a streamed upload (an import) is not a parsed value and is left alone.
  */
+export function refuseDeepBodies(fastify: { addHook(name: 'preValidation', hook: (req: { body?: unknown }) => Promise<void>): unknown }): void {
+  fastify.addHook('preValidation', async (req) => {
+    const body = req.body;
+    if (typeof body !== 'object' || body === null || typeof (body as { pipe?: unknown }).pipe === 'function') return;
+    if (nestedDeeperThan(body, MAX_INPUT_DEPTH)) {
+      throw RequestValidationError.field('body', `body is nested more than ${MAX_INPUT_DEPTH} levels deep`);
+    }
+  });
+}
+
+/** Query strings and params are flat, but the same bound holds for anything else a pipe is given (bodies: refuseDeepBodies). */
 class DepthBoundedValidationPipe extends ValidationPipe {
   override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    if (nestedDeeperThan(value, MAX_INPUT_DEPTH)) {
-      const field = metadata.type === 'body' ? 'body' : (metadata.data ?? metadata.type);
+    if (metadata.type !== 'body' && nestedDeeperThan(value, MAX_INPUT_DEPTH)) {
+      const field = metadata.data ?? metadata.type;
       return Promise.reject(RequestValidationError.field(field, `${field} is nested more than ${MAX_INPUT_DEPTH} levels deep`));
     }
     return super.transform(value, metadata);
