@@ -18,6 +18,7 @@ const path = require('node:path');
 const { once } = require('node:events');
 const { DIST, QUICK, tempDir, rmrf, sleep, percentile, startProcess } = require('./lib/common');
 const { deleteKeys, ping } = require('./lib/redis');
+const { rng } = require('./lib/data');
 const { randomUUID } = require('node:crypto');
 
 const COLUMNS = [
@@ -38,16 +39,6 @@ const DAY = 86_400_000;
 const T0 = Date.UTC(2022, 1, 24);
 const DAYS = 730;
 
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const q = (v) => (/[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
 
 /** Row i: somewhere in Ukraine's box, some day of two years, one of six sub-event types, all precisions. */

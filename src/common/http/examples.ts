@@ -66,14 +66,11 @@ export const EVIDENCE_EXAMPLE = {
   indicators: ['shelling'],
 };
 
+/** A field report: the same facts without a stance (the matcher gives it one per pledge). */
+const { stance: _stance, ...EVIDENCE_FACTS } = EVIDENCE_EXAMPLE;
 export const REPORT_EXAMPLE = {
+  ...EVIDENCE_FACTS,
   summary: 'Heavy shelling reported on the outskirts of Chernihiv on the night after the Istanbul talks.',
-  source: SOURCE_EXAMPLE,
-  observedAt: EX.observedAt,
-  reliability: 'B',
-  credibility: 2,
-  places: [EX.chernihiv],
-  indicators: ['shelling'],
 };
 
 export const METADATA_EXAMPLE = {
