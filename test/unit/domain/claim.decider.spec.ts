@@ -10,6 +10,7 @@ import {
 } from '../../../src/domain/claim.decider';
 import type { ClaimRecordedData, MatchRule, NewEvent, StoredEvent } from '../../../src/domain/events';
 import type { EvidenceFact } from '../../../src/domain/verdict';
+import { claim } from '../verification/support/fixtures';
 import { scenario } from '../../support/decider';
 
 const claims = scenario<ClaimCommand, ClaimState, NewEvent>({
@@ -38,15 +39,7 @@ const PLEDGE: ClaimRecordedData = {
   scope: SCOPE,
 };
 
-const CRIMEA: ClaimRecordedData = {
-  kind: 'claim',
-  statement: "We won't invade Crimea, it's part of Russia",
-  speaker: { name: 'Dmitry Peskov', affiliation: 'Kremlin' },
-  madeAt: '2022-03-30T12:00:00+03:00',
-  source: { url: 'https://www.themoscowtimes.com/2022/03/30/kremlin-sees-no-breakthroughs-at-ukraine-talks-a77146' },
-  topics: ['Crimea'],
-  scope: null,
-};
+const CRIMEA: ClaimRecordedData = claim();
 
 const E1 = '11111111-1111-4111-8111-111111111111';
 const E2 = '22222222-2222-4222-8222-222222222222';

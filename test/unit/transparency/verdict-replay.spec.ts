@@ -1,21 +1,12 @@
 import { decideClaim, foldClaim, type ClaimCommand } from '../../../src/domain/claim.decider';
-import type { ClaimRecordedData, EvidenceSubmittedData, NewEvent, StoredEvent } from '../../../src/domain/events';
+import type { EvidenceSubmittedData, NewEvent, StoredEvent } from '../../../src/domain/events';
 import type { EvidenceFact } from '../../../src/domain/verdict';
 import { VerdictReplay } from '../../../src/transparency/verdict-replay';
+import { E1, E2, claim } from '../verification/support/fixtures';
 
 /** verify-log's verdict check: the log's own status changes pass; a doctored one is named. */
 
-const CLAIM: ClaimRecordedData = {
-  kind: 'claim',
-  statement: "We won't invade Crimea, it's part of Russia",
-  speaker: { name: 'Dmitry Peskov', affiliation: 'Kremlin' },
-  madeAt: '2022-03-30T12:00:00+03:00',
-  source: { url: 'https://www.themoscowtimes.com/2022/03/30/kremlin-sees-no-breakthroughs-at-ukraine-talks-a77146' },
-  topics: ['Crimea'],
-  scope: null,
-};
-const E1 = '11111111-1111-4111-8111-111111111111';
-const E2 = '22222222-2222-4222-8222-222222222222';
+const CLAIM = claim();
 const submitted = (publisher: string, reliability: EvidenceSubmittedData['reliability'], credibility: EvidenceSubmittedData['credibility']): EvidenceSubmittedData => ({
   claimId: 'c',
   stance: 'contradicts',
