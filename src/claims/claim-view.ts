@@ -18,8 +18,9 @@ export function buildClaimView(
   claimId: string,
   claimEvents: StoredEvent[],
   evidenceStreams: Map<string, StoredEvent[]>,
+  /** The fold of `claimEvents`, when the caller has it already (it needed the evidence ids). */
+  state: ClaimState = foldClaim(claimEvents),
 ): ClaimView | null {
-  const state = foldClaim(claimEvents);
   const { claim, first, last } = state;
   if (!claim || !first || !last || claimEvents[0]?.type !== 'ClaimRecorded') return null;
 

@@ -66,7 +66,7 @@ export class ClaimsService {
     const streams = await this.reader.readStreams(evidenceIds.map(evidenceStreamId), { recordedAtOrBefore: cut });
     const byEvidence = new Map<string, typeof claimEvents>();
     for (const id of evidenceIds) byEvidence.set(id, streams.get(evidenceStreamId(id)) ?? []);
-    return buildClaimView(claimId, claimEvents, byEvidence)!;
+    return buildClaimView(claimId, claimEvents, byEvidence, state)!;
   }
 
   async events(claimId: string) {
