@@ -158,6 +158,9 @@ async function main() {
       // The per-key rate limits would cap the load generator, not the service: off here.
       RATE_LIMIT_PER_MINUTE: '0',
       RATE_LIMIT_READS_PER_MINUTE: '0',
+      // All N clients are keyless and come from one address: the stream caps are off here too.
+      SSE_MAX_CLIENTS: '0',
+      SSE_MAX_CLIENTS_PER_IP: '0',
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });

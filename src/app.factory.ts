@@ -1,19 +1,27 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { AppConfig } from './config/app-config';
 import { AppModule } from './app.module';
+import { RequestAuthenticator, authenticateOnRequest } from './auth/auth.guard';
 import type { FastifyReply } from 'fastify';
 import { ProblemFilter } from './common/http/problem.filter';
 import { RouteTable } from './common/http/route-table';
 import { problem, sendProblem } from './common/http/problem';
-import { createValidationPipe, refuseDeepBodies } from './common/http/validation';
+import { URL_TOO_LONG, createValidationPipe, refuseDeepBodies, requestLineTooLong, urlTooLongProblem } from './common/http/validation';
 import { installImportBodyParsers } from './imports/upload';
 import { OpsModule, createOpsRuntime, installHttpOps, type OpsRuntime } from './ops/ops.module';
 import { acceptTextBodies } from './transparency/http/text-body';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+/** How often Node checks for requests past their headers/request timeout: a fraction of the shorter one, at most 1 s. */
+function timeoutCheckInterval(config: Pick<AppConfig, 'httpRequestTimeoutMs' | 'httpHeadersTimeoutMs'>): number {
+  const set = [config.httpRequestTimeoutMs, config.httpHeadersTimeoutMs].filter((ms) => ms > 0);
+  return set.length === 0 ? 1000 : Math.min(1000, Math.max(50, Math.floor(Math.min(...set) / 4)));
+}
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
@@ -24,6 +32,18 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export async function createApp(config: AppConfig, ops: OpsRuntime = createOpsRuntime(config)): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
+    // Whose X-Forwarded-For sets request.ip (per-address limits): nobody's unless TRUST_PROXY says so.
+    trustProxy: config.trustProxy ?? false,
+    // Slow or idle clients cannot hold connections (HTTP_* settings, src/config/app-config.ts). The
+    // request timeout covers receiving the request only: a long answer (the SSE feed) is not cut.
+    requestTimeout: config.httpRequestTimeoutMs,
+    connectionTimeout: config.httpConnectionTimeoutMs,
+    http: {
+      requestTimeout: config.httpRequestTimeoutMs,
+      headersTimeout: config.httpHeadersTimeoutMs,
+      // Node looks for expired requests this often (its default, 30 s, would stretch every timeout).
+      connectionsCheckingInterval: timeoutCheckInterval(config),
+    },
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     // Errors Fastify's router raises before any route runs (malformed percent-encoding: 400; a path
@@ -44,12 +64,16 @@ export async function createApp(config: AppConfig, ops: OpsRuntime = createOpsRu
     clientErrorHandler: (err: NodeJS.ErrnoException, socket: Socket) => {
       if (err.code === 'ECONNRESET' || socket.destroyed) return;
       const [status, title, detail] =
-        err.code === 'HPE_HEADER_OVERFLOW'
+        err.code === 'HPE_HEADER_OVERFLOW' && requestLineTooLong((err as { rawPacket?: Buffer }).rawPacket)
+          ? [414, 'URI Too Long', URL_TOO_LONG]
+          : err.code === 'HPE_HEADER_OVERFLOW'
           ? [431, 'Request Header Fields Too Large', 'the request headers are larger than 16 KiB']
           : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
             ? [408, 'Request Timeout', 'the request was not received in time']
             : [400, 'Bad Request', 'the request is not well-formed HTTP'];
-      const body = JSON.stringify(problem(status, detail, { title, type: `urn:claim-ledger:problem:${title.toLowerCase().replace(/[^a-z]+/g, '-')}` }));
+      const body = JSON.stringify(
+        status === 414 ? urlTooLongProblem() : problem(status, detail, { title, type: `urn:claim-ledger:problem:${title.toLowerCase().replace(/[^a-z]+/g, '-')}` }),
+      );
       if (socket.writable) {
         socket.write(`HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
       }
@@ -81,6 +105,11 @@ export async function createApp(config: AppConfig, ops: OpsRuntime = createOpsRu
     return payload;
   });
   installHttpOps(app, config, ops);
+  // The key is checked once the route is known and before the body is read (src/auth/auth.guard.ts).
+  authenticateOnRequest(fastify, app.get(RequestAuthenticator, { strict: false }));
+  const server = app.getHttpServer() as Server;
+  server.keepAliveTimeout = config.httpKeepAliveTimeoutMs; // set here: Fastify reads 0 as "its default"
+  if (config.httpMaxConnections > 0) server.maxConnections = config.httpMaxConnections;
   await app.init();
   // Nor form bodies (curl's default type, and what a cross-site HTML form can send): Nest adds
   // this parser during init, so it goes after.

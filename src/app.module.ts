@@ -7,6 +7,7 @@ import { ClaimsModule } from './claims/claims.module';
 import { EvidenceModule } from './evidence/evidence.module';
 import { ProjectionsModule } from './projections/projections.module';
 import { JobsModule } from './jobs/jobs.module';
+import { DeadLettersModule } from './jobs/http/dead-letters.module';
 import { FeedModule } from './feed/feed.module';
 import { ClaimReviewModule } from './claim-review/claim-review.module';
 import { ReviewsModule } from './reviews/reviews.module';
@@ -32,6 +33,7 @@ export class AppModule {
         EvidenceModule,
         JobRunnerModule.register(ops),
         JobsModule,
+        DeadLettersModule,
         WindowSchedulerModule,
         FeedModule,
         ClaimReviewModule,

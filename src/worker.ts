@@ -34,7 +34,7 @@ async function main(): Promise<void> {
     abortOnError: false,
   });
   // METRICS_PORT: the worker's own /metrics (jobs_*, events it appended) for Prometheus.
-  const metricsServer = config.metricsPort ? await startWorkerMetricsServer(config.metricsPort, config.host, ops.metrics, ops.logger) : null;
+  const metricsServer = config.metricsPort ? await startWorkerMetricsServer(config.metricsPort, config.host, ops.metrics, ops.logger, config.metricsToken) : null;
   installGracefulShutdown(app, ops.logger, {
     timeoutMs: config.shutdownTimeoutMs,
     closeHttp: async () => void (metricsServer && (await new Promise((r) => metricsServer.close(r)))),

@@ -120,6 +120,20 @@ export class ApiKeysService implements OnApplicationBootstrap {
     if (!changed) throw new NotFoundError(`no API key with id ${id}`, 'id');
   }
 
+  /** Which of these key ids are revoked (the live feed polls this to close a revoked key's streams). */
+  async revokedAmong(ids: string[]): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const batch = ids.slice(i, i + 500);
+      const rows: Array<{ id: string }> = await this.ds.query(
+        `SELECT id FROM api_keys WHERE revoked_at IS NOT NULL AND id IN (${batch.map(() => '?').join(', ')})`,
+        batch,
+      );
+      for (const r of rows) out.add(r.id);
+    }
+    return out;
+  }
+
   async list(): Promise<ApiKeyView[]> {
     const rows: Array<{ id: string; name: string; role: Role; created_at: string; revoked_at: string | null }> =
       await this.ds.query('SELECT id, name, role, created_at, revoked_at FROM api_keys ORDER BY created_at');

@@ -1,109 +1,119 @@
 import { CanActivate, ExecutionContext, HttpException, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import IORedis from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { ACCESS_KEY, type Access, type Principal } from './roles';
 
 /**
- * Per-key limits, per process (several API processes each allow this much):
+ * Per-key limits:
  * - requests per minute, writes and reads counted apart (RATE_LIMIT_PER_MINUTE,
- *   RATE_LIMIT_READS_PER_MINUTE): a token bucket per API key (per client address for keyless reads
- *   under PUBLIC_READ) that holds a minute's worth and refills continuously, so a burst up to the
- *   limit passes and a sustained rate above it gets 429 problem+json with Retry-After;
+ *   RATE_LIMIT_READS_PER_MINUTE), per API key (per client address, request.ip, for keyless reads
+ *   under PUBLIC_READ): a fixed one-minute window per bucket; over it, 429 problem+json with
+ *   Retry-After (the seconds until the window ends);
+ * - failed authentications per client address (AUTH_FAILURES_PER_MINUTE): over it, a bad key is
+ *   answered 429 instead of 401 (a good key from the same address still works);
  * - live SSE streams at once (SSE_MAX_CLIENTS_PER_KEY): beyond it, 429 until one closes.
+ * With REDIS_URL the minute budgets live in Redis (rate-limiter-flexible's RateLimiterRedis, keys
+ * `<QUEUE_PREFIX>:rate-limit:<budget>:<bucket>`), so all API processes share them; without Redis,
+ * or while Redis does not answer, each process counts in memory (fail open, never a 500).
  * Public routes (health, metrics, docs, the dashboard page) are not limited. 0 turns a limit off.
  */
 
 export const DEFAULT_WRITES_PER_MINUTE = 1200;
 export const DEFAULT_READS_PER_MINUTE = 12_000;
-export const DEFAULT_SSE_CLIENTS_PER_KEY = 64;
+export const DEFAULT_AUTH_FAILURES_PER_MINUTE = 30;
 
-/** Buckets are dropped once full again (idle a minute); swept when there are this many. */
-const SWEEP_AT = 10_000;
+/** What taking one request from a budget says: allowed, or how many whole seconds until it would be. */
+export interface LimitAnswer {
+  allowed: boolean;
+  retryAfterSec: number;
+}
 
-export class TokenBuckets {
-  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+/** Where shared budgets live: a Redis connection and the key prefix of this deployment. */
+export interface SharedStore {
+  redis: IORedis;
+  prefix: string;
+}
+
+/**
+ * One budget: `perMinute` requests per bucket (an API key, an address) in each one-minute window.
+ * `take(bucketKey)` is all a caller needs (guards, Fastify hooks).
+ */
+export class RequestBudget {
+  private readonly limiter: RateLimiterAbstract | null;
 
   constructor(
+    readonly name: string,
     readonly perMinute: number,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  /** Takes one token for `who`: 0 when allowed, else the whole seconds until a token is there. */
-  take(who: string): number {
-    if (this.perMinute <= 0) return 0;
-    const perMs = this.perMinute / 60_000;
-    const t = this.now();
-    let b = this.buckets.get(who);
-    if (!b) {
-      if (this.buckets.size >= SWEEP_AT) this.sweep(t);
-      b = { tokens: this.perMinute, at: t };
-      this.buckets.set(who, b);
+    store: SharedStore | null = null,
+  ) {
+    if (perMinute <= 0) {
+      this.limiter = null;
+      return;
     }
-    b.tokens = Math.min(this.perMinute, b.tokens + (t - b.at) * perMs);
-    b.at = t;
-    if (b.tokens >= 1) {
-      b.tokens -= 1;
-      return 0;
-    }
-    return Math.max(1, Math.ceil((1 - b.tokens) / perMs / 1000));
+    const opts = { points: perMinute, duration: 60, keyPrefix: `${store?.prefix ?? 'claim-ledger'}:rate-limit:${name}` };
+    // The in-memory limiter is also the insurance: while Redis does not answer, this process counts alone.
+    const memory = new RateLimiterMemory(opts);
+    this.limiter = store
+      ? new RateLimiterRedis({ ...opts, storeClient: store.redis, insuranceLimiter: memory, rejectIfRedisNotReady: true })
+      : memory;
   }
 
-  get size(): number {
-    return this.buckets.size;
-  }
-
-  private sweep(t: number): void {
-    const perMs = this.perMinute / 60_000;
-    for (const [who, b] of this.buckets) if (b.tokens + (t - b.at) * perMs >= this.perMinute) this.buckets.delete(who);
+  async take(bucketKey: string): Promise<LimitAnswer> {
+    if (!this.limiter) return { allowed: true, retryAfterSec: 0 };
+    try {
+      await this.limiter.consume(bucketKey);
+      return { allowed: true, retryAfterSec: 0 };
+    } catch (res) {
+      if (res instanceof RateLimiterRes) return { allowed: false, retryAfterSec: Math.max(1, Math.ceil(res.msBeforeNext / 1000)) };
+      return { allowed: true, retryAfterSec: 0 }; // the store failed and so did the insurance: let it through
+    }
   }
 }
 
-/** How many of something (live SSE streams) each key holds at once. */
-export class ConcurrencyCap {
-  private readonly held = new Map<string, number>();
-
-  constructor(readonly max: number) {}
-
-  /** A slot for `who` and the function that gives it back (idempotent), or null when `who` holds max already. */
-  acquire(who: string): (() => void) | null {
-    if (this.max <= 0) return () => undefined;
-    const n = this.held.get(who) ?? 0;
-    if (n >= this.max) return null;
-    this.held.set(who, n + 1);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const left = (this.held.get(who) ?? 1) - 1;
-      if (left <= 0) this.held.delete(who);
-      else this.held.set(who, left);
-    };
-  }
-
-  holding(who: string): number {
-    return this.held.get(who) ?? 0;
-  }
-}
-
-/** The limiters of one API process. */
+/** The limiters of one API process (the minute budgets shared through Redis when there is one). */
 export class RateLimiter {
-  readonly writes: TokenBuckets;
-  readonly reads: TokenBuckets;
-  readonly streams: ConcurrencyCap;
+  readonly writes: RequestBudget;
+  readonly reads: RequestBudget;
+  /** Failed authentications per client address. */
+  readonly authFailures: RequestBudget;
 
-  constructor(limits: { writesPerMinute: number; readsPerMinute: number; streamsPerKey: number }) {
-    this.writes = new TokenBuckets(limits.writesPerMinute);
-    this.reads = new TokenBuckets(limits.readsPerMinute);
-    this.streams = new ConcurrencyCap(limits.streamsPerKey);
+  constructor(
+    limits: { writesPerMinute: number; readsPerMinute: number; authFailuresPerMinute?: number },
+    private readonly store: SharedStore | null = null,
+  ) {
+    this.writes = new RequestBudget('writes', limits.writesPerMinute, store);
+    this.reads = new RequestBudget('reads', limits.readsPerMinute, store);
+    this.authFailures = new RequestBudget('auth-failures', limits.authFailuresPerMinute ?? DEFAULT_AUTH_FAILURES_PER_MINUTE, store);
   }
 
   static fromConfig(config: AppConfig): RateLimiter {
-    return new RateLimiter({
-      writesPerMinute: config.rateLimitWritesPerMinute ?? DEFAULT_WRITES_PER_MINUTE,
-      readsPerMinute: config.rateLimitReadsPerMinute ?? DEFAULT_READS_PER_MINUTE,
-      streamsPerKey: config.sseMaxClientsPerKey ?? DEFAULT_SSE_CLIENTS_PER_KEY,
-    });
+    let store: SharedStore | null = null;
+    if (config.redisUrl) {
+      // Its own connection, failing fast while Redis is away (the in-memory insurance answers then).
+      const redis = new IORedis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+      redis.on('error', () => undefined); // Redis outages are reported by /health and the job sink
+      store = { redis, prefix: config.queuePrefix };
+    }
+    return new RateLimiter(
+      {
+        writesPerMinute: config.rateLimitWritesPerMinute ?? DEFAULT_WRITES_PER_MINUTE,
+        readsPerMinute: config.rateLimitReadsPerMinute ?? DEFAULT_READS_PER_MINUTE,
+        authFailuresPerMinute: config.authFailuresPerMinute ?? DEFAULT_AUTH_FAILURES_PER_MINUTE,
+      },
+      store,
+    );
+  }
+
+  /** Another minute budget on the same store (shared through Redis when there is one), e.g. a route's own limit. */
+  budget(name: string, perMinute: number): RequestBudget {
+    return new RequestBudget(name, perMinute, this.store);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.store?.redis.disconnect();
   }
 }
 
@@ -112,14 +122,15 @@ export function limitKey(req: FastifyRequest & { principal?: Principal }): strin
   return req.principal ? `key:${req.principal.id}` : `ip:${req.ip}`;
 }
 
-export function tooManyRequests(reply: FastifyReply, retryAfterSeconds: number, detail: string): HttpException {
-  reply.header('retry-after', String(retryAfterSeconds));
-  return new HttpException(detail, 429);
+/** 429 problem+json with Retry-After (set on `reply` when given, else by the problem mapping from the exception). */
+export function tooManyRequests(reply: FastifyReply | null, retryAfterSeconds: number, detail: string): HttpException {
+  reply?.header('retry-after', String(retryAfterSeconds));
+  return new HttpException({ message: detail, retryAfter: retryAfterSeconds }, 429);
 }
 
 /**
- * Global guard, registered after AuthGuard (so the key is known): one token per request from the
- * key's write or read bucket; none left is 429 with Retry-After, before anything else runs.
+ * Global guard, registered after AuthGuard (so the key is known): one request from the key's write
+ * or read budget; none left is 429 with Retry-After, before anything else runs.
  */
 @Injectable()
 export class RateLimitGuard implements CanActivate {
@@ -128,20 +139,20 @@ export class RateLimitGuard implements CanActivate {
     private readonly limiter: RateLimiter,
   ) {}
 
-  canActivate(ctx: ExecutionContext): boolean {
+  async canActivate(ctx: ExecutionContext): Promise<boolean> {
     if (ctx.getType() !== 'http') return true;
     const access = this.reflector.getAllAndOverride<Access | undefined>(ACCESS_KEY, [ctx.getHandler(), ctx.getClass()]);
     if (access === 'public') return true;
     const req = ctx.switchToHttp().getRequest<FastifyRequest & { principal?: Principal }>();
     const write = req.method !== 'GET' && req.method !== 'HEAD';
-    const buckets = write ? this.limiter.writes : this.limiter.reads;
-    const wait = buckets.take(limitKey(req));
-    if (wait === 0) return true;
+    const budget = write ? this.limiter.writes : this.limiter.reads;
+    const answer = await budget.take(limitKey(req));
+    if (answer.allowed) return true;
     const reply = ctx.switchToHttp().getResponse<FastifyReply>();
     throw tooManyRequests(
       reply,
-      wait,
-      `rate limit: at most ${buckets.perMinute} ${write ? 'writes' : 'reads'} per minute per API key; retry in ${wait} s`,
+      answer.retryAfterSec,
+      `rate limit: at most ${budget.perMinute} ${write ? 'writes' : 'reads'} per minute per API key; retry in ${answer.retryAfterSec} s`,
     );
   }
 }

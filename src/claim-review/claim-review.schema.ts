@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { EX, SEED_URL } from '../common/http/examples';
 import type { ClaimKind, VerificationStatus } from '../domain/types';
 import type { EventType } from '../domain/events';
+import { CLAIM_REVIEW_CONTEXT, PLEDGE_TYPE_IRI, type TransparencyProofRef } from './transparency-proof';
 
 /* GET /api/claims/:id/claim-review: the schema.org ClaimReview that buildClaimReview builds. */
 
@@ -33,17 +34,26 @@ export interface ReviewedClaim {
   };
   datePublished: string;
   appearance: { '@type': 'CreativeWork'; url: string; publisher?: SchemaOrgOrganization; datePublished?: string };
-  additionalType?: 'Pledge';
+  /** A pledge: claim-ledger's Pledge type IRI (schema.org has none); absent for a claim. */
+  additionalType?: string;
 }
 
 export class ClaimReviewSchema {
-  @ApiProperty({ example: 'https://schema.org' })
-  '@context'!: string;
+  @ApiProperty({
+    type: 'array',
+    items: {},
+    description: "schema.org, then claim-ledger's own terms (claimLedger, transparency and everything inside them) under urn:claim-ledger:ns:v1#",
+    example: CLAIM_REVIEW_CONTEXT,
+  })
+  '@context'!: typeof CLAIM_REVIEW_CONTEXT;
 
   @ApiProperty({ example: 'ClaimReview' })
   '@type'!: string;
 
-  @ApiProperty({ example: `http://localhost:3000/api/claims/${EX.claimId}` })
+  @ApiProperty({ description: 'The node: the public page of the claim, #claim-review', example: `http://localhost:3000/claims/${EX.claimId}#claim-review` })
+  '@id'!: string;
+
+  @ApiProperty({ description: 'The public page of the claim (GET /claims/:id), under PUBLIC_BASE_URL', example: `http://localhost:3000/claims/${EX.claimId}` })
   url!: string;
 
   @ApiProperty({ example: EX.statement })
@@ -69,9 +79,25 @@ export class ClaimReviewSchema {
   @ApiProperty({
     type: 'object',
     additionalProperties: true,
-    example: { '@type': 'Claim', author: { '@type': 'Person', name: EX.speaker.name }, datePublished: EX.madeAt, appearance: { '@type': 'CreativeWork', url: SEED_URL } },
+    description: `additionalType: ${PLEDGE_TYPE_IRI} for a pledge, absent for a claim`,
+    example: { '@type': 'Claim', author: { '@type': 'Person', name: EX.speaker.name }, datePublished: EX.madeAt, appearance: { '@type': 'CreativeWork', url: SEED_URL }, additionalType: PLEDGE_TYPE_IRI },
   })
   itemReviewed!: ReviewedClaim;
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description:
+      'claim-ledger terms: where the rating rests in the log (position, hash, eventType: the ReviewPublished event with a published review, else the VerificationStatusChanged), and the verdict numbers (support, contradict, basis, rule) with verdictFrom naming the VerificationStatusChanged event they are taken from',
+  })
+  claimLedger!: ClaimLedgerReference;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: "claim-ledger terms: the verdict event's place in the signed Merkle tree (eventType, position, eventHash, checkpoint {size, rootHash, origin}, proof, vkey, vkeyUrl); absent while the claim has no verdict event",
+  })
+  transparency?: TransparencyProofRef;
 }
 
 /** Where in the hash-chained log the verdict is recorded, so a reader can check it against GET /api/events. */
@@ -89,13 +115,12 @@ export interface ClaimLedgerReference {
   support: number;
   contradict: number;
   basis: string[];
+  /** The VerificationStatusChanged event that status, support, contradict, basis and rule are taken from (null: none yet). */
+  verdictFrom: { eventType: 'VerificationStatusChanged'; position: number; hash: string } | null;
   feed: string;
   /** With a published review: the editor's review and where its ReviewPublished event sits in the log. */
   review?: { reviewId: string; rating: string; claimVersion: number; position: number; hash: string; machineStatus: string; reviewOutdated: boolean };
 }
 
-/**
- * The review as sent: the documented members plus `@id` and `claimLedger`, which the OpenAPI
- * document does not describe (yet); adding them there changes the published document.
- */
-export type ClaimReview = ClaimReviewSchema & { '@id': string; claimLedger: ClaimLedgerReference };
+/** The review as sent (GET /api/claims/:id/claim-review, and embedded in GET /claims/:id). */
+export type ClaimReview = ClaimReviewSchema;

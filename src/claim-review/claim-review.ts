@@ -1,6 +1,7 @@
 import type { Rating, Speaker } from '../domain/types';
 import type { ClaimRecordedData, StoredEventOf } from '../domain/events';
 import type { ClaimReview, RatedStatus } from './claim-review.schema';
+import { CLAIM_REVIEW_CONTEXT, PLEDGE_TYPE_IRI } from './transparency-proof';
 
 /** reviewRating.ratingValue per status (bestRating 5, worstRating 1). */
 export const RATING_VALUE: Readonly<Record<RatedStatus, number>> = Object.freeze({
@@ -37,6 +38,11 @@ export interface ClaimReviewContext {
   publicBaseUrl: string;
 }
 
+/** The public, server-rendered page of a claim (GET /claims/:id): the ClaimReview's `url`. */
+export function claimPageUrl(publicBaseUrl: string, claimId: string): string {
+  return `${publicBaseUrl}/claims/${claimId}`;
+}
+
 /** Words that mark a speaker as an organisation rather than a person ("Kremlin", "Ministry of ..."). */
 const ORGANISATION_WORDS =
   /\b(ministry|government|kremlin|office|department|agency|council|committee|commission|party|parliament|company|corporation|inc|ltd|llc|gmbh|association|union|institute|authority|administration|embassy|army|forces|police|press service|spokesperson's office|white house|united nations|nato|who)\b/i;
@@ -52,8 +58,9 @@ function compact<T extends Record<string, unknown>>(o: T): T {
 
 /**
  * schema.org ClaimReview (JSON-LD) for a rated claim, as search engines and fact-check
- * aggregators read it, plus `claimLedger`: where in the hash-chained log the verdict is
- * recorded, so a reader can check it against GET /api/events.
+ * aggregators read it, plus `claimLedger` (our own term): where in the hash-chained log the
+ * rating rests, so a reader can check it against GET /api/events. Every URL in it is under
+ * PUBLIC_BASE_URL; `url` is the claim's public page, which embeds this same document.
  */
 export function buildClaimReview(ctx: ClaimReviewContext): ClaimReview {
   const { claim, verdictEvent, review } = ctx;
@@ -62,13 +69,13 @@ export function buildClaimReview(ctx: ClaimReviewContext): ClaimReview {
   const status = (verdict?.to ?? 'unverified') as RatedStatus;
   const rating: RatedStatus | 'unverifiable' = review ? review.rating : status;
   const anchor = review ? review.published : verdictEvent!;
-  const claimPath = `/api/claims/${ctx.claimId}`;
+  const page = claimPageUrl(ctx.publicBaseUrl, ctx.claimId);
   const speakerKind = speakerType(claim.speaker);
   return {
-    '@context': 'https://schema.org',
+    '@context': CLAIM_REVIEW_CONTEXT,
     '@type': 'ClaimReview',
-    '@id': `${ctx.publicBaseUrl}${claimPath}/claim-review`,
-    url: `${ctx.publicBaseUrl}${claimPath}`,
+    '@id': `${page}#claim-review`,
+    url: page,
     claimReviewed: claim.statement,
     datePublished: review ? review.published.recordedAt : verdictEvent!.recordedAt,
     author: { '@type': 'Organization', name: ctx.orgName, url: ctx.orgUrl },
@@ -98,7 +105,7 @@ export function buildClaimReview(ctx: ClaimReviewContext): ClaimReview {
         publisher: claim.source.publisher ? { '@type': 'Organization', name: claim.source.publisher } : undefined,
         datePublished: claim.source.publishedAt,
       }),
-      ...(claim.kind === 'pledge' ? { additionalType: 'Pledge' } : {}),
+      ...(claim.kind === 'pledge' ? { additionalType: PLEDGE_TYPE_IRI } : {}),
     },
     claimLedger: {
       claimId: ctx.claimId,
@@ -113,6 +120,7 @@ export function buildClaimReview(ctx: ClaimReviewContext): ClaimReview {
       support: verdict?.support ?? 0,
       contradict: verdict?.contradict ?? 0,
       basis: verdict?.basis ?? [],
+      verdictFrom: verdictEvent ? { eventType: 'VerificationStatusChanged', position: verdictEvent.position, hash: verdictEvent.hash } : null,
       feed: `${ctx.publicBaseUrl}/api/events?after=${anchor.position - 1}&limit=1`,
       ...(review
         ? {

@@ -140,6 +140,6 @@ export class ClaimViewSchema extends ClaimListItemSchema {
   @ApiProperty({ example: false, description: "true when the machine status has changed since the published review's claimVersion" })
   reviewOutdated!: boolean;
 
-  @ApiPropertyOptional({ example: '2022-04-30T00:00:00.000Z', nullable: true, description: 'Pledges with scope.until: when the window closed (ScopeWindowClosed), null while open' })
+  @ApiPropertyOptional({ type: String, format: 'date-time', example: '2022-04-30T00:00:00.000Z', nullable: true, description: 'Pledges with scope.until: when the window closed (ScopeWindowClosed), null while open' })
   windowClosedAt?: string | null;
 }

@@ -117,7 +117,7 @@ export function toClaimData(dto: CreateClaimDto): ClaimRecordedData {
     }
     scope.places.forEach((p, i) => {
       if ((p.lat === undefined) !== (p.lon === undefined)) {
-        throw RequestValidationError.field(`scope.places.${i}`, 'give both lat and lon, or neither');
+        throw RequestValidationError.field(`scope.places[${i}]`, 'give both lat and lon, or neither');
       }
     });
   }

@@ -1,8 +1,9 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import fastifyStatic from '@fastify/static';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import type { FastifyReply } from 'fastify';
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { problem, sendProblem } from '../common/http/problem';
 
@@ -44,59 +45,40 @@ export function resolvePublicDir(configured: string | null = null): string {
   return found;
 }
 
-interface Asset {
-  body: Buffer;
-  type: string;
-  etag: string;
-}
-
+/**
+ * Sends the page's files with @fastify/static (`reply.sendFile`, registered here without routes
+ * of its own): it reads from disk, sets ETag / Last-Modified and answers If-None-Match with 304.
+ * Only DASHBOARD_FILES are sent: a fixed list, so no path from a request ever reaches the disk.
+ */
 @Injectable()
-export class DashboardAssets {
-  private readonly logger = new Logger('Dashboard');
+export class DashboardAssets implements OnModuleInit {
   private readonly dir: string;
-  private readonly cache = new Map<string, Asset>();
 
-  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly adapterHost: HttpAdapterHost,
+  ) {
     this.dir = resolvePublicDir(config.dashboardDir);
   }
 
-  private load(name: string): Asset | null {
-    if (!(DASHBOARD_FILES as readonly string[]).includes(name)) return null;
-    const cached = this.cache.get(name);
-    if (cached) return cached;
-    try {
-      const body = readFileSync(join(this.dir, name));
-      const asset = {
-        body,
-        type: TYPES[name.slice(name.lastIndexOf('.') + 1)] ?? 'application/octet-stream',
-        etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`,
-      };
-      this.cache.set(name, asset);
-      return asset;
-    } catch (err) {
-      this.logger.error(`cannot read dashboard file ${name}: ${(err as Error).message}`);
-      return null;
-    }
+  /** Adds `reply.sendFile` to the app's Fastify instance (before it starts; no routes of its own). */
+  onModuleInit(): void {
+    const fastify = this.adapterHost.httpAdapter?.getInstance<FastifyInstance>();
+    fastify?.register(fastifyStatic, { root: this.dir, serve: false });
   }
 
   send(reply: FastifyReply, name: string): void {
-    const asset = this.load(name);
-    if (!asset) {
+    if (!(DASHBOARD_FILES as readonly string[]).includes(name)) {
       sendProblem(reply, problem(404, `no dashboard file named ${JSON.stringify(name.slice(0, 80))}`));
       return;
     }
     reply
-      .header('content-type', asset.type)
+      .header('content-type', TYPES[name.slice(name.lastIndexOf('.') + 1)] ?? 'application/octet-stream')
       .header('cache-control', 'no-cache')
-      .header('etag', asset.etag)
       .header('content-security-policy', CSP)
       .header('x-content-type-options', 'nosniff')
       .header('referrer-policy', 'no-referrer');
-    const inm = reply.request.headers['if-none-match'];
-    if (inm && inm === asset.etag) {
-      reply.status(304).send();
-      return;
-    }
-    reply.status(200).send(asset.body);
+    // Our content type and cache policy, not @fastify/static's defaults.
+    reply.sendFile(name, this.dir, { contentType: false, cacheControl: false });
   }
 }

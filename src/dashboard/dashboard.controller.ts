@@ -1,4 +1,4 @@
-import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Controller, Get, Header, Param, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { Public, ReadAccess } from '../auth/roles';
@@ -9,7 +9,7 @@ import { ClaimViewQueryDto } from '../claims/claim.dto';
 import { claimStreamId, evidenceStreamId, type EvidenceSubmittedData } from '../domain/events';
 import { LedgerReader } from '../ledger/ledger-reader';
 import { DashboardAssets } from './dashboard-assets';
-import { buildTimeline } from './timeline';
+import { buildTimeline, buildWorldSeries } from './timeline';
 import { TimelineSchema } from './timeline.schema';
 import { foldEvidence } from '../domain/evidence.decider';
 
@@ -31,6 +31,7 @@ export class DashboardController {
   @ApiOperation({ summary: 'The dashboard page (public; it reads the API with your key unless PUBLIC_READ)' })
   @ApiProduces('text/html')
   @ApiOkResponse({ description: 'HTML', content: { 'text/html': { schema: { type: 'string' } } } })
+  @ApiResponse({ status: 304, description: 'Not modified: If-None-Match names the page as it is' })
   page(@Res() reply: FastifyReply): void {
     this.assets.send(reply, 'index.html');
   }
@@ -76,6 +77,6 @@ export class DashboardController {
       const submitted = foldEvidence(streams.get(evidenceStreamId(eid)) ?? []).evidence;
       if (submitted) evidence.set(eid, submitted);
     }
-    return { claimId: id, asOf: cut ?? null, points: buildTimeline(events, evidence) };
+    return { claimId: id, asOf: cut ?? null, points: buildTimeline(events, evidence), world: buildWorldSeries(events, evidence) };
   }
 }

@@ -9,8 +9,15 @@ export class TimelinePointSchema {
   @ApiProperty({ example: 3 })
   position!: number;
 
-  @ApiProperty({ example: '2022-03-30T09:15:02.118Z' })
+  @ApiProperty({ description: 'Ledger time: when the event was recorded', example: '2022-03-30T09:15:02.118Z' })
   at!: string;
+
+  @ApiPropertyOptional({
+    description:
+      "World time: the claim's madeAt, the evidence's observedAt, or for a status change the latest observedAt of the evidence attached then; absent for events with none (reviews)",
+    example: '2022-03-30T08:00:00Z',
+  })
+  observedAt?: string;
 
   @ApiProperty({ enum: EVENT_TYPES, example: 'EvidenceAttached' })
   type!: EventType;
@@ -37,6 +44,25 @@ export class TimelinePointSchema {
   statusChange?: { from: VerificationStatus; to: VerificationStatus };
 }
 
+/** One step of the world-time series: a piece attached now, in the order of observation. */
+export class WorldPointSchema {
+  @ApiProperty({ example: '2022-03-30T08:00:00Z' })
+  observedAt!: string;
+
+  @ApiProperty({ format: 'uuid', example: EX.evidenceId })
+  evidenceId!: string;
+
+  @ApiProperty({ enum: STANCES, example: 'contradicts' })
+  stance!: Stance;
+
+  /** verdict-v1 over the pieces attached now that were observed up to this one. */
+  @ApiProperty({ example: 0 })
+  support!: number;
+
+  @ApiProperty({ example: 0.8 })
+  contradict!: number;
+}
+
 export class TimelineSchema {
   @ApiProperty({ format: 'uuid', example: EX.claimId })
   claimId!: string;
@@ -46,4 +72,7 @@ export class TimelineSchema {
 
   @ApiProperty({ type: () => [TimelinePointSchema] })
   points!: TimelinePointSchema[];
+
+  @ApiProperty({ type: () => [WorldPointSchema], description: 'World time: the evidence attached now (or at asOf), in the order it was observed, with the weights up to each piece' })
+  world!: WorldPointSchema[];
 }

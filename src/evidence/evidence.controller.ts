@@ -3,7 +3,7 @@ import { Body, Controller, Get, Headers, HttpCode, Param, Post, Req, Res } from 
 import type { FastifyReply } from 'fastify';
 import { CheckerOnly, ReadAccess } from '../auth/roles';
 import { EVIDENCE_EXAMPLE, EX, REPORT_EXAMPLE } from '../common/http/examples';
-import { ApiAccess, ApiIdempotent, ApiProblems, ApiWriteProblems } from '../common/http/openapi';
+import { ApiAccess, ApiIdempotent, ApiProblems, ApiWriteProblems, IF_MATCH_SCHEMA } from '../common/http/openapi';
 import { requestMetadata } from '../common/http/request-context';
 import { RequestValidationError } from '../common/http/request-validation.error';
 import { assertUuid } from '../common/http/validation';
@@ -32,7 +32,7 @@ export class EvidenceController {
   @ApiOperation({ summary: 'Evidence for one claim, with a stance (checker)', description: 'Appends EvidenceSubmitted; a job attaches it to the claim and recomputes the status.' })
   @ApiAccess('checker')
   @ApiParam({ name: 'id', format: 'uuid', description: 'Claim id' })
-  @ApiHeader({ name: 'If-Match', required: false, description: 'The claim version you looked at (its ETag); 412 if it has moved on', example: '"1"' })
+  @ApiHeader({ name: 'If-Match', required: false, schema: IF_MATCH_SCHEMA, description: 'The claim version you looked at (its ETag); 412 if it has moved on', example: '"1"' })
   @ApiBody({ type: EvidenceDto, examples: { shelling: { summary: 'Heavy shelling near Chernihiv after the pledge', value: EVIDENCE_EXAMPLE } } })
   @ApiAcceptedResponse({ type: EvidenceAcceptedSchema, headers: { Location: { description: 'The evidence', schema: { type: 'string', example: `/api/evidence/${EX.evidenceId}` } } } })
   @ApiProblems(404, 412)

@@ -129,10 +129,10 @@ export class EvidenceService {
 export function toEvidenceData(dto: ReportDto & { stance?: EvidenceDto['stance'] }, claimId: string | null): EvidenceSubmittedData {
   dto.places?.forEach((p, i) => {
     if ((p.lat === undefined) !== (p.lon === undefined)) {
-      throw RequestValidationError.field(`places.${i}`, 'give both lat and lon, or neither');
+      throw RequestValidationError.field(`places[${i}]`, 'give both lat and lon, or neither');
     }
     if (p.precisionKm !== undefined && p.lat === undefined) {
-      throw RequestValidationError.field(`places.${i}.precisionKm`, 'precisionKm needs lat and lon (it is a distance around them)');
+      throw RequestValidationError.field(`places[${i}].precisionKm`, 'precisionKm needs lat and lon (it is a distance around them)');
     }
   });
   if (dto.observedUntil !== undefined && !(Date.parse(dto.observedUntil) > Date.parse(dto.observedAt))) {

@@ -13,8 +13,14 @@ export interface LogTailOptions {
   heartbeatMs: number;
   /** Recent frames kept in memory, so (re)connecting near the head needs no database read. */
   bufferEvents: number;
-  /** Rows per database read, for the tail and for each client's catch-up. */
+  /** Rows per database read by the shared tail, and the most per catch-up read. */
   pageSize: number;
+  /**
+   * A client catching up gets pages of about this many bytes (from the ring or the log) and must
+   * take each before the next: a reader that does not read holds one page in this process, not its
+   * whole history.
+   */
+  pageBytes: number;
   /**
    * Budget of socket writes per second for the live fan-out. Every flush costs one write per
    * client, so with many clients commits are coalesced: the tail waits at least
@@ -81,6 +87,8 @@ export class LogTail {
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
   private failures = 0;
+  /** Average frame size seen so far: sizes the catch-up reads to about pageBytes. */
+  private avgFrameBytes = 1024;
   private readonly counters = { tailReads: 0, catchUpReads: 0, framesWritten: 0, heartbeats: 0, connectionsTotal: 0 };
 
   constructor(
@@ -210,6 +218,7 @@ export class LogTail {
         this.counters.tailReads++;
         if (rows.length === 0) break;
         const frames = rows.map((r) => ({ position: r.position, text: sseFrame(r) }));
+        this.noteFrameSizes(frames.reduce((n, f) => n + f.text.length, 0), frames.length);
         this.append(frames);
         await this.fanOut(frames);
         if (rows.length < this.options.pageSize) break;
@@ -280,23 +289,29 @@ export class LogTail {
     void job.finally(() => this.catchUps.delete(job));
   }
 
-  /** History from the log, page by page, until the client meets the ring; then live. */
+  /** History page by page (from the ring when it reaches back far enough, else from the log), then live. */
   private async catchUp(client: SseClient): Promise<void> {
     for (;;) {
       if (client.closed || this.stopped) return;
-      if (!this.stale && this.tryGoLive(client)) return;
       if (this.stale) {
         // The tail is (re)finding the head; it will have a ring position shortly.
         await this.running;
         if (this.stale) await new Promise((r) => setTimeout(r, 5));
-        if (!this.stale && this.tryGoLive(client)) return;
       }
-      const rows: EventRow[] = await this.reader.readRowsAfter(client.sent, this.options.pageSize);
+      if (!this.stale) {
+        const step = this.ringStep(client);
+        if (step === 'live') return;
+        if (step === 'page') {
+          await client.drained();
+          continue;
+        }
+      }
+      const rows: EventRow[] = await this.reader.readRowsAfter(client.sent, this.catchUpRows());
       this.counters.catchUpReads++;
       if (client.closed || this.stopped) return;
       if (rows.length === 0) {
         // At the log's head, but the tail has not caught up with that head yet: wait for it.
-        if (!this.stale && this.tryGoLive(client)) return;
+        if (!this.stale && this.ringStep(client) !== 'miss') continue;
         this.wake();
         await new Promise((r) => setTimeout(r, Math.min(50, this.options.pollIntervalMs)));
         continue;
@@ -305,25 +320,44 @@ export class LogTail {
       if (fresh.length === 0) continue;
       client.sent = fresh[fresh.length - 1].position;
       this.counters.framesWritten += fresh.length;
-      if (!client.write(fresh.map(sseFrame).join(''))) return;
-      // History can be long: let a slow reader drain before the next page, rather than drop it.
+      const texts = fresh.map(sseFrame);
+      this.noteFrameSizes(texts.reduce((n, t) => n + t.length, 0), fresh.length);
+      if (!client.write(texts.join(''))) return;
+      // Let the reader take this page before the next: one page at most waits here per client.
       await client.drained();
     }
   }
 
-  /** Synchronous: copies what the ring holds beyond `sent`, then joins the live set. */
-  private tryGoLive(client: SseClient): boolean {
-    if (client.sent < this.ringStart - 1) return false;
+  /** Rows per catch-up read: about pageBytes' worth, by the average frame size seen so far. */
+  private catchUpRows(): number {
+    return Math.max(1, Math.min(this.options.pageSize, Math.floor(this.options.pageBytes / this.avgFrameBytes)));
+  }
+
+  private noteFrameSizes(bytes: number, frames: number): void {
+    if (frames > 0) this.avgFrameBytes = Math.max(64, Math.round(this.avgFrameBytes * 0.8 + (bytes / frames) * 0.2));
+  }
+
+  /**
+   * Synchronous. 'miss': the ring does not reach back to the client. 'page': the client got about
+   * pageBytes from the ring and has more to take. 'live': it got the rest of the ring and joined
+   * the live set in the same step, so nothing committed in between is lost.
+   */
+  private ringStep(client: SseClient): 'miss' | 'page' | 'live' {
+    if (client.sent < this.ringStart - 1) return 'miss';
     if (client.sent < this.head) {
       const from = client.sent - this.ringStart + 1;
-      const frames = this.ring.slice(from);
-      client.sent = this.head;
+      let to = from;
+      let bytes = 0;
+      while (to < this.ring.length && bytes < this.options.pageBytes) bytes += this.ring[to++].text.length;
+      const frames = this.ring.slice(from, to);
+      client.sent = frames[frames.length - 1].position;
       this.counters.framesWritten += frames.length;
-      if (!client.write(frames.map((f) => f.text).join(''))) return true;
+      if (!client.write(frames.map((f) => f.text).join(''))) return 'live'; // closed: nothing more to do
+      if (to < this.ring.length) return 'page';
     }
     client.live = true;
     if (!client.closed) this.liveClients.add(client);
-    return true;
+    return 'live';
   }
 
   private heartbeat(): void {

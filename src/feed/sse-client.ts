@@ -15,17 +15,25 @@ export class SseClient {
   /** Resolves when the socket side of the response is over (flushed or torn down). */
   readonly settled: Promise<void>;
 
+  /** Set while the socket has more queued than it takes (a write returned false), until 'drain'. */
+  private slowTimer: NodeJS.Timeout | null = null;
+
   constructor(
     readonly id: number,
     private readonly raw: ServerResponse,
     after: number,
     /** A consumer that lets this much pile up unsent is dropped; it resumes by Last-Event-ID. */
     private readonly maxBufferedBytes: number,
+    /** A consumer whose socket has not drained for this long is dropped (SSE_SLOW_CLIENT_MS). */
+    private readonly slowClientMs: number = 30_000,
+    /** The API key the stream was opened with (its revocation closes the stream); null: keyless. */
+    readonly keyId: string | null = null,
   ) {
     this.sent = after;
     this.settled = new Promise((resolve) => raw.once('close', () => resolve()));
     raw.on('close', () => this.markClosed());
     raw.on('error', () => this.markClosed());
+    raw.on('drain', () => this.clearSlowTimer());
   }
 
   onClose(listener: (c: SseClient) => void): void {
@@ -39,20 +47,36 @@ export class SseClient {
       this.markClosed();
       return false;
     }
-    this.raw.write(chunk);
+    const flowing = this.raw.write(chunk);
     if (this.raw.writableLength > this.maxBufferedBytes) {
       this.end();
       return false;
     }
+    // A consumer that stops reading keeps its backlog in this process: give it SSE_SLOW_CLIENT_MS
+    // to drain, then drop it (a reader that was only slow resumes by Last-Event-ID).
+    if (!flowing && !this.slowTimer) {
+      this.slowTimer = setTimeout(() => this.destroy(), this.slowClientMs);
+      this.slowTimer.unref();
+    }
     return true;
   }
 
-  /** Resolves once the socket has flushed most of what was written (or the client is gone). */
-  drained(highWaterBytes = 256 * 1024): Promise<void> {
-    if (this.closed || this.raw.writableLength <= highWaterBytes) return Promise.resolve();
+  /** Bytes written but not yet taken by the socket. */
+  get backlogBytes(): number {
+    return this.raw.writableLength;
+  }
+
+  /**
+   * Resolves once the socket has taken everything written (or the client is gone). Catch-up waits
+   * on this between pages, so a reader that does not read holds at most one page here.
+   */
+  drained(): Promise<void> {
+    if (this.closed || !this.raw.writableNeedDrain) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         this.raw.off('drain', done);
+        const i = this.closeListeners.indexOf(done);
+        if (i >= 0) this.closeListeners.splice(i, 1);
         resolve();
       };
       this.raw.on('drain', done);
@@ -80,9 +104,15 @@ export class SseClient {
     this.markClosed();
   }
 
+  private clearSlowTimer(): void {
+    if (this.slowTimer) clearTimeout(this.slowTimer);
+    this.slowTimer = null;
+  }
+
   private markClosed(): void {
     if (this.closed) return;
     this.closed = true;
+    this.clearSlowTimer();
     for (const l of this.closeListeners.splice(0)) l(this);
   }
 }

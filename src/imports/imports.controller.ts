@@ -1,5 +1,5 @@
 import { Controller, Get, Headers, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiConsumes, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import { CheckerOnly, ReadAccess, type Principal } from '../auth/roles';
@@ -25,6 +25,7 @@ export class ImportsController {
     description: 'The body is streamed to disk (up to IMPORT_MAX_BYTES) with its SHA-256; a job imports it. Follow it at the Location.',
   })
   @ApiConsumes(...IMPORT_CONTENT_TYPES)
+  @ApiBody({ required: true, description: 'The file, as is (CSV: an ACLED export or deletions file; NDJSON: one report a line)', schema: { type: 'string' } })
   @ApiAccess('checker')
   @ApiAcceptedResponse({ type: ImportAcceptedSchema, headers: { Location: { description: 'The import', schema: { type: 'string' } } } })
   @ApiProblems(400, 413, 415)

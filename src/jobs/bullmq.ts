@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { Queue, Worker, type JobsOptions } from 'bullmq';
 import IORedis, { type RedisOptions } from 'ioredis';
 import { QUEUE_NAMES, type JobData, type PlannedJob, type QueueName } from './job-plan';
-import type { HandOver, HandOverProgress, JobSink } from './job-sink';
+import type { DeadLetter, FailedJob } from './dead-letters';
+import type { HandOver, HandOverProgress, JobSink, RetriedJobState } from './job-sink';
 import type { JobRunner } from './job-runner';
 
 export const DEFAULT_JOB_OPTIONS: JobsOptions = {
@@ -28,15 +29,21 @@ if tonumber(ARGV[2]) > tonumber(pos) then redis.call('SET', KEYS[1], token .. ':
 return 1`;
 
 /**
- * Atomically: the hand-over position, and the lowest position any unfinished job (waiting,
- * active, paused, prioritized, delayed, waiting for children, failed) was planned from. Job ids
- * end in _<position> (job-plan.ts). Returns false without hand-over state, else {position, lowest or -1}.
+ * Atomically: the hand-over position; the lowest position any unfinished job (waiting, active,
+ * paused, prioritized, delayed, waiting for children) was planned from; and the ids of failed
+ * jobs (failed for good: BullMQ's failed set holds only jobs out of attempts) planned from a
+ * position after ARGV[1]. Job ids end in _<position> (job-plan.ts). Returns false without
+ * hand-over state, else {position, lowest or -1, failed ids...}. Failed jobs do not hold the
+ * watermark: the dispatcher records them as dead letters before it moves past them.
  */
 const FINISHED_SCRIPT = `
 local cur = redis.call('GET', KEYS[1])
 if not cur then return false end
 local handed = tonumber(string.match(cur, ':(%d+)$'))
+local after = tonumber(ARGV[1])
+local failedFrom = tonumber(ARGV[2])
 local lowest = -1
+local out = {handed, lowest}
 for i = 2, #KEYS do
   local kind = redis.call('TYPE', KEYS[i]).ok
   local ids = {}
@@ -44,10 +51,15 @@ for i = 2, #KEYS do
   elseif kind == 'zset' then ids = redis.call('ZRANGE', KEYS[i], 0, -1) end
   for _, id in ipairs(ids) do
     local p = tonumber(string.match(id, '_(%d+)$'))
-    if p and (lowest < 0 or p < lowest) then lowest = p end
+    if p then
+      if i >= failedFrom then
+        if p > after then table.insert(out, id) end
+      elseif lowest < 0 or p < lowest then lowest = p end
+    end
   end
 end
-return {handed, lowest}`;
+out[2] = lowest
+return out`;
 
 /** Deletes the hand-over key only if it still holds that token. */
 const FORGET_SCRIPT = `
@@ -55,7 +67,12 @@ local cur = redis.call('GET', KEYS[1])
 if cur and string.match(cur, '^(.+):%d+$') == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 1`;
 
-const UNFINISHED_STATES = ['wait', 'active', 'paused', 'prioritized', 'delayed', 'waiting-children', 'failed'];
+const UNFINISHED_STATES = ['wait', 'active', 'paused', 'prioritized', 'delayed', 'waiting-children'];
+/** Where a job id's position is: `<queue>_<hash12>_<position>`. */
+const positionOf = (jobId: string): number | null => {
+  const m = /_(\d+)$/.exec(jobId);
+  return m ? Number(m[1]) : null;
+};
 
 /** Hands jobs to BullMQ. A Redis that does not answer makes deliver() throw; the log keeps the work. */
 export class BullMqJobSink implements JobSink {
@@ -79,15 +96,67 @@ export class BullMqJobSink implements JobSink {
     read: (seed) => this.readHandOver(seed),
     advance: async (from, position) =>
       Number(await this.connection.eval(ADVANCE_SCRIPT, 1, this.handOverKey, from.token, String(position))) === 1,
-    finishedUpTo: async () => {
-      const keys = [...this.queues.values()].flatMap((q) => UNFINISHED_STATES.map((state) => q.keys[state]));
-      const answer = (await this.connection.eval(FINISHED_SCRIPT, 1 + keys.length, this.handOverKey, ...keys)) as [number, number] | null;
+    finishedUpTo: async (after) => {
+      const queues = [...this.queues.values()];
+      const keys = [...queues.flatMap((q) => UNFINISHED_STATES.map((state) => q.keys[state])), ...queues.map((q) => q.keys.failed)];
+      const failedFrom = 2 + queues.length * UNFINISHED_STATES.length; // KEYS index (1-based) of the first failed set
+      const answer = (await this.connection.eval(FINISHED_SCRIPT, 1 + keys.length, this.handOverKey, ...keys, String(after), String(failedFrom))) as
+        | Array<number | string>
+        | null;
       if (!answer) return null;
-      const [handed, lowest] = answer.map(Number);
+      const [handed, lowest] = answer.slice(0, 2).map(Number);
       if (!Number.isInteger(handed)) return null;
-      return lowest < 0 ? handed : Math.min(handed, lowest - 1);
+      const position = lowest < 0 ? handed : Math.min(handed, lowest - 1);
+      const failed = answer.slice(2).map(String).filter((id) => (positionOf(id) ?? Infinity) <= position);
+      return { position, failed };
+    },
+    failedJobs: async (ids) => {
+      const out: FailedJob[] = [];
+      for (const id of ids) {
+        const queue = this.queueOfJob(id);
+        const job = queue ? await queue.getJob(id) : undefined;
+        if (!queue || !job) return null; // gone meanwhile (Redis emptied?): look again next time
+        const data: JobData = job.data;
+        out.push({
+          id,
+          queue: queue.name as QueueName,
+          data,
+          lastError: job.failedReason || 'failed without a reason',
+          attempts: job.attemptsMade,
+          failedAt: new Date(job.finishedOn ?? Date.now()),
+        });
+      }
+      return out;
+    },
+    jobStates: async (ids) => {
+      const out = new Map<string, RetriedJobState>();
+      for (const id of ids) {
+        const queue = this.queueOfJob(id);
+        const state = queue ? await queue.getJobState(id) : 'unknown';
+        out.set(id, state === 'completed' ? 'completed' : state === 'failed' ? 'failed' : state === 'unknown' ? 'missing' : 'pending');
+      }
+      return out;
+    },
+    dropFinishedAfter: async (position) => {
+      // A database restored from a copy lost what jobs after its finished watermark appended; BullMQ
+      // still remembers those jobs as done and would ignore their ids when handed over again.
+      let dropped = 0;
+      for (const queue of this.queues.values()) {
+        for (const key of [queue.keys.completed, queue.keys.failed]) {
+          const ids = await this.connection.zrange(key, '0', '-1');
+          for (const id of ids) {
+            if ((positionOf(id) ?? -1) > position) dropped += await queue.remove(id);
+          }
+        }
+      }
+      return dropped;
     },
   };
+
+  /** The queue a job id belongs to (`<queue>_…`), if it is one of ours. */
+  private queueOfJob(jobId: string): Queue | undefined {
+    return this.queues.get(jobId.slice(0, jobId.indexOf('_')) as QueueName);
+  }
 
   constructor(
     redisUrl: string,
@@ -136,6 +205,24 @@ export class BullMqJobSink implements JobSink {
     for (const [name, list] of byQueue) {
       await this.queue(name).addBulk(list.map((j) => ({ name, data: j.data, opts: { jobId: j.jobId } })));
     }
+  }
+
+  /**
+   * A dead letter back to its queue under its own job id: a failed job is retried in place (its
+   * attempts start again), a job Redis no longer has is added again. BullMQ keeps one job per id,
+   * and the handlers append nothing for work already done, so a retry never attaches twice.
+   */
+  async retry(letter: DeadLetter): Promise<void> {
+    const queue = this.queue(letter.queue);
+    const job = await queue.getJob(letter.id);
+    const state = job ? await job.getState() : 'unknown';
+    if (job && state === 'failed') {
+      await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+      return;
+    }
+    if (job && state === 'completed') await queue.remove(letter.id); // done once already: run it again
+    else if (job) return; // waiting, delayed or running already
+    await queue.add(letter.queue, letter.data, { jobId: letter.id });
   }
 
   async close(): Promise<void> {
@@ -195,7 +282,9 @@ export class BullMqWorkers {
       worker.on('completed', () => this.completed++);
       worker.on('failed', (job, err) => {
         this.failed++;
-        this.logger.warn(`job ${job?.id} on ${name} failed (attempt ${job?.attemptsMade}): ${err.message}`);
+        const final = job ? job.attemptsMade >= (job.opts.attempts ?? 1) : false;
+        // A final failure stays in BullMQ's failed set; the dispatcher records it as a dead letter.
+        this.logger.warn(`job ${job?.id} on ${name} failed (attempt ${job?.attemptsMade})${final ? ', out of attempts: it becomes a dead letter' : ''}: ${err.message}`);
       });
       reportWorkerErrors(worker, `worker ${name}`, this.logger);
       this.workers.push(worker);

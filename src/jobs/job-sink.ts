@@ -1,4 +1,8 @@
+import type { DeadLetter, FailedJob } from './dead-letters';
 import type { PlannedJob } from './job-plan';
+
+/** Where a retried dead letter's job stands in the queue store. */
+export type RetriedJobState = 'completed' | 'failed' | 'pending' | 'missing';
 
 /** How far hand-over has got in one queue store, as that store itself remembers it. */
 export interface HandOver {
@@ -26,9 +30,17 @@ export interface HandOverProgress {
   advance(from: HandOver, position: number): Promise<boolean>;
   /**
    * One consistent look at the store: the highest position up to which every job handed over has
-   * finished (completed; a failed job counts as unfinished). null when the store has no state.
+   * finished (completed, or failed for good), and the ids of the jobs that failed for good with a
+   * position in (after, that position]: the dispatcher records those as dead letters before it
+   * moves the watermark past them. null when the store has no state.
    */
-  finishedUpTo(): Promise<number | null>;
+  finishedUpTo(after: number): Promise<{ position: number; failed: string[] } | null>;
+  /** The failed jobs' data, reason and attempts; null if one of them is gone (look again later). */
+  failedJobs(ids: string[]): Promise<FailedJob[] | null>;
+  /** Where retried dead letters' jobs stand. */
+  jobStates(ids: string[]): Promise<Map<string, RetriedJobState>>;
+  /** Forgets finished (completed or failed) jobs planned after `position`, so handing them over again runs them again. */
+  dropFinishedAfter(position: number): Promise<number>;
 }
 
 /** Where the dispatcher hands planned jobs: BullMQ queues, or the in-process runner. */
@@ -36,6 +48,11 @@ export interface JobSink {
   readonly mode: 'bullmq' | 'inline';
   /** Resolves only once the jobs are durably accepted (or, inline, done); throws otherwise. */
   deliver(jobs: PlannedJob[]): Promise<void>;
+  /**
+   * A dead letter's job once more, under its own job id (BullMQ: back to its queue; inline: run in
+   * this process in the background, recording the outcome). Resolves once it is accepted.
+   */
+  retry(letter: DeadLetter): Promise<void>;
   close(): Promise<void>;
   /** Present when the sink's store may lose jobs it accepted (BullMQ); absent: accepted means done (inline). */
   readonly progress?: HandOverProgress;

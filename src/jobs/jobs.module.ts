@@ -4,6 +4,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { EventStore } from '../ledger/event-store';
 import { LedgerReader } from '../ledger/ledger-reader';
 import { BullMqJobSink, BullMqWorkers } from './bullmq';
+import { DeadLetterStore } from './dead-letters';
 import { InlineJobSink } from './inline-sink';
 import { JOB_RUNNER, type JobRunner } from './job-runner';
 import { LogDispatcher } from './log-dispatcher';
@@ -20,17 +21,18 @@ export const JOB_WORKERS = Symbol('JOB_WORKERS');
  */
 @Module({
   providers: [
+    { provide: DeadLetterStore, inject: [EventStore, DataSource], useFactory: (store: EventStore, ds: DataSource) => new DeadLetterStore(store, ds) },
     {
       provide: JOB_SINK,
-      inject: [APP_CONFIG, JOB_RUNNER],
-      useFactory: (config: AppConfig, runner: JobRunner): JobSink =>
-        config.redisUrl ? new BullMqJobSink(config.redisUrl, config.queuePrefix) : new InlineJobSink(runner),
+      inject: [APP_CONFIG, JOB_RUNNER, DeadLetterStore],
+      useFactory: (config: AppConfig, runner: JobRunner, deadLetters: DeadLetterStore): JobSink =>
+        config.redisUrl ? new BullMqJobSink(config.redisUrl, config.queuePrefix) : new InlineJobSink(runner, deadLetters),
     },
     {
       provide: LogDispatcher,
-      inject: [EventStore, LedgerReader, DataSource, JOB_SINK, APP_CONFIG],
-      useFactory: (store: EventStore, reader: LedgerReader, ds: DataSource, sink: JobSink, config: AppConfig) =>
-        new LogDispatcher(store, reader, ds, sink, config.pollIntervalMs),
+      inject: [EventStore, LedgerReader, DataSource, JOB_SINK, APP_CONFIG, DeadLetterStore],
+      useFactory: (store: EventStore, reader: LedgerReader, ds: DataSource, sink: JobSink, config: AppConfig, deadLetters: DeadLetterStore) =>
+        new LogDispatcher(store, reader, ds, sink, config.pollIntervalMs, deadLetters),
     },
     {
       provide: JOB_WORKERS,
@@ -45,7 +47,7 @@ export const JOB_WORKERS = Symbol('JOB_WORKERS');
           : null,
     },
   ],
-  exports: [LogDispatcher, JOB_SINK, JOB_WORKERS],
+  exports: [LogDispatcher, JOB_SINK, JOB_WORKERS, DeadLetterStore],
 })
 export class JobsModule implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Jobs');

@@ -5,6 +5,7 @@ import type { EventStore } from '../ledger/event-store';
 import type { LedgerReader } from '../ledger/ledger-reader';
 import { readCheckpoint, saveCheckpoint } from './checkpoints';
 import { planJobs, type PlannedJob } from './job-plan';
+import type { DeadLetterStore } from './dead-letters';
 import type { HandOver, HandOverProgress, JobSink } from './job-sink';
 
 export const DISPATCHER_CHECKPOINT = 'job-dispatcher';
@@ -75,6 +76,7 @@ export class LogDispatcher {
     private readonly ds: DataSource,
     private readonly sink: JobSink,
     private readonly pollIntervalMs: number,
+    private readonly deadLetters: DeadLetterStore,
   ) {}
 
   async start(): Promise<void> {
@@ -238,6 +240,10 @@ export class LogDispatcher {
           // Redis remembers handing over positions this log does not have (a database restored
           // from a backup): that state is not ours; start again from the finished watermark.
           this.logger.warn(`Redis says positions up to ${read.position} were handed over, beyond this log's head: starting again from ${finished}`);
+          // Jobs after the watermark that Redis remembers as done may have appended events this copy
+          // lacks: forget them, so handing them over again runs them again (the handlers skip work done).
+          const dropped = await progress.dropFinishedAfter(finished);
+          if (dropped > 0) this.logger.warn(`forgot ${dropped} finished job(s) after position ${finished}: they run again`);
           await progress.forget(read);
           continue;
         }
@@ -272,10 +278,62 @@ export class LogDispatcher {
     this.delivered();
     if (Date.now() - this.finishedCheckedAt >= FINISHED_EVERY_MS) {
       this.finishedCheckedAt = Date.now();
-      const finished = await progress.finishedUpTo();
-      if (finished !== null && finished > (await readCheckpoint(this.ds, DISPATCHER_CHECKPOINT))) {
-        await saveCheckpoint(this.store, DISPATCHER_CHECKPOINT, finished);
-      }
+      await this.moveFinished(progress);
     }
+  }
+
+  /**
+   * BullMQ: moves the database's finished watermark up to where every job handed over has
+   * completed or failed for good. A job that failed for good is first recorded as a dead letter
+   * (so it is neither lost nor holding the watermark for ever); then dead letters being retried
+   * are looked up: completed ones are resolved, ones that failed again are dead again.
+   */
+  private async moveFinished(progress: HandOverProgress): Promise<void> {
+    const saved = await readCheckpoint(this.ds, DISPATCHER_CHECKPOINT);
+    const look = await progress.finishedUpTo(saved);
+    if (look) {
+      let recorded = true;
+      if (look.failed.length > 0) recorded = await this.recordFailed(progress, look.failed);
+      if (recorded && look.position > saved) await saveCheckpoint(this.store, DISPATCHER_CHECKPOINT, look.position);
+    }
+    await this.followRetries(progress);
+  }
+
+  /** Records failed jobs as dead letters; false when one vanished meanwhile (the watermark waits for the next look). */
+  private async recordFailed(progress: HandOverProgress, ids: string[]): Promise<boolean> {
+    const failed = await progress.failedJobs(ids);
+    if (!failed) return false;
+    const ours = [];
+    for (const f of failed) {
+      // A job of another log (a database restored behind the same Redis) is not ours to record.
+      if (!Number.isInteger(f.data?.position) || f.data.position < 1) continue;
+      const [event] = await this.reader.readAfter(f.data.position - 1, 1);
+      if (event && event.position === f.data.position && planJobs(event).some((j) => j.jobId === f.id)) ours.push(f);
+    }
+    const changed = await this.deadLetters.record(ours);
+    if (changed > 0) {
+      this.logger.warn(`${changed} job(s) failed for good and are dead letters (GET /api/admin/dead-letters): ${ours.map((f) => f.id).join(', ')}`);
+    }
+    return true;
+  }
+
+  private async followRetries(progress: HandOverProgress): Promise<void> {
+    const retrying = await this.deadLetters.list({ states: ['retrying'], limit: 500 });
+    if (retrying.length === 0) return;
+    const states = await progress.jobStates(retrying.map((l) => l.id));
+    await this.deadLetters.markResolved(retrying.filter((l) => states.get(l.id) === 'completed').map((l) => l.id));
+    const again = retrying.filter((l) => states.get(l.id) === 'failed');
+    const failed = again.length ? await progress.failedJobs(again.map((l) => l.id)) : [];
+    // Only a failure after the retry counts (the retry may not have reached the queue yet).
+    const fresh = (failed ?? []).filter((f) => {
+      const at = again.find((l) => l.id === f.id)?.retriedAt;
+      return at !== null && at !== undefined && f.failedAt.getTime() >= Date.parse(at);
+    });
+    if (fresh.length) {
+      await this.deadLetters.record(fresh);
+      this.logger.warn(`retried dead letter(s) failed again: ${fresh.map((f) => f.id).join(', ')}`);
+    }
+    // Lost from Redis before it ran (emptied meanwhile): hand it over again.
+    for (const l of retrying.filter((x) => states.get(x.id) === 'missing')) await this.sink.retry(l);
   }
 }

@@ -3,9 +3,13 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { createDataSourceFor, migrate } from '../database/data-source';
 import { EventStore } from './event-store';
+import { ChainVerifier } from './chain-verifier';
+import { queryOf } from '../projections/merkle-tree/queries';
+import { StoredTreeCheck } from '../projections/merkle-tree/tree-check';
 import { LedgerReader } from './ledger-reader';
 import { LedgerController } from './http/ledger.controller';
 import { EventsController } from './http/events.controller';
+import { VerifyRateLimitGuard } from './http/verify-rate-limit.guard';
 
 /**
  * The database and the log. TypeORM's connection (migrations, all reads) and the event
@@ -20,6 +24,7 @@ import { EventsController } from './http/events.controller';
 @Module({
   controllers: [LedgerController, EventsController],
   providers: [
+    VerifyRateLimitGuard,
     {
       provide: DataSource,
       inject: [APP_CONFIG],
@@ -43,8 +48,14 @@ import { EventsController } from './http/events.controller';
       useFactory: (config: AppConfig, _ds: DataSource) => EventStore.openFor(config),
     },
     { provide: LedgerReader, inject: [DataSource], useFactory: (ds: DataSource) => new LedgerReader(ds) },
+    {
+      // One per process: GET /api/ledger/verify and the background whole-chain check share its verified point.
+      provide: ChainVerifier,
+      inject: [LedgerReader, DataSource],
+      useFactory: (reader: LedgerReader, ds: DataSource) => new ChainVerifier(reader, () => [new StoredTreeCheck(queryOf(ds))]),
+    },
   ],
-  exports: [DataSource, EventStore, LedgerReader],
+  exports: [DataSource, EventStore, LedgerReader, ChainVerifier],
 })
 export class LedgerModule implements OnApplicationShutdown {
   constructor(

@@ -6,7 +6,11 @@ export class VerifyReportSchema {
   @ApiProperty({ example: true })
   ok!: boolean;
 
-  @ApiProperty({ example: 4, description: 'Events whose hash was recomputed' })
+  @ApiProperty({
+    example: 4,
+    description:
+      'Events the answer vouches for (positions 1..checked): re-hashed by this walk or, for an incremental answer, by an earlier one',
+  })
   checked!: number;
 
   @ApiProperty({ type: () => HeadSchema })

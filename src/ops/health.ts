@@ -3,11 +3,12 @@ import { HealthIndicatorService, type HealthIndicatorFunction, type HealthIndica
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { LogDispatcher } from '../jobs/log-dispatcher';
+import { DeadLetterStore } from '../jobs/dead-letters';
 import { JOB_SINK } from '../jobs/jobs.module';
 import type { JobSink } from '../jobs/job-sink';
 import type { BullMqJobSink } from '../jobs/bullmq';
 import { LedgerReader } from '../ledger/ledger-reader';
-import { rowProblem, verifyChain, type VerifyReport } from '../ledger/chain-verifier';
+import { ChainVerifier, rowProblem, type VerifyReport } from '../ledger/chain-verifier';
 
 /** How many of the newest events /health re-hashes on every call (the whole chain: GET /api/ledger/verify). */
 export const CHAIN_TAIL = 100;
@@ -83,6 +84,8 @@ export class HealthChecks implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly dispatcher: LogDispatcher,
     @Inject(JOB_SINK) private readonly sink: JobSink,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly verifier: ChainVerifier,
+    private readonly deadLetters: DeadLetterStore,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -100,7 +103,9 @@ export class HealthChecks implements OnApplicationBootstrap, OnModuleDestroy {
   private verifyWholeChain(): void {
     if (this.fullRun) return;
     const at = new Date().toISOString();
-    this.fullRun = verifyChain(this.reader)
+    // Through the verifier GET /api/ledger/verify uses: damage found here is what verify reports, and a pass clears it.
+    this.fullRun = this.verifier
+      .verify({ full: true })
       .then((r) => void (this.full = { ...r, at }))
       .catch(() => undefined) // the database check reports a database that does not answer
       .finally(() => (this.fullRun = null));
@@ -109,7 +114,7 @@ export class HealthChecks implements OnApplicationBootstrap, OnModuleDestroy {
   indicators(): HealthIndicatorFunction[] {
     const list: HealthIndicatorFunction[] = [() => this.database()];
     if (this.config.redisUrl) list.push(() => this.redis(), () => this.workers());
-    list.push(() => this.dispatcherStatus(), () => this.chain());
+    list.push(() => this.dispatcherStatus(), () => this.deadLetterStatus(), () => this.chain());
     return list;
   }
 
@@ -167,6 +172,29 @@ export class HealthChecks implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
+  /**
+   * Jobs that failed all their attempts. Up (with `degraded: true` and a message) when there are
+   * some: one poisoned job is worth an operator's look, but the service still records, serves and
+   * verifies everything else, so it is no reason for a load balancer to take the instance out.
+   * Down only when the count cannot be read.
+   */
+  async deadLetterStatus(): Promise<HealthIndicatorResult> {
+    const check = this.indicator.check('deadLetters');
+    try {
+      const counts = await withTimeout(this.deadLetters.counts(), 'the dead-letter count');
+      const waiting = counts.dead + counts.retrying;
+      if (waiting === 0) return check.up({ count: 0, retrying: 0, degraded: false });
+      return check.up({
+        count: counts.dead,
+        retrying: counts.retrying,
+        degraded: true,
+        message: `${counts.dead} job(s) failed all their attempts${counts.retrying ? `, ${counts.retrying} being retried` : ''}: GET /api/admin/dead-letters, then POST …/:id/retry once the cause is fixed`,
+      });
+    } catch (err) {
+      return check.down({ message: message(err) });
+    }
+  }
+
   async dispatcherStatus(): Promise<HealthIndicatorResult> {
     const check = this.indicator.check('dispatcher');
     try {
@@ -183,7 +211,7 @@ export class HealthChecks implements OnApplicationBootstrap, OnModuleDestroy {
       const r = await withTimeout(verifyChainTail(this.reader), 'the chain check');
       const data = {
         scope: 'tail',
-        description: `re-hashed the newest ${CHAIN_TAIL} events; GET /api/ledger/verify walks the whole chain`,
+        description: `re-hashed the newest ${CHAIN_TAIL} events; GET /api/ledger/verify verifies the whole chain`,
         checked: r.checked,
         fromPosition: r.fromPosition,
         head: r.head,
@@ -191,8 +219,11 @@ export class HealthChecks implements OnApplicationBootstrap, OnModuleDestroy {
         ...(this.full ? { wholeChain: { ok: this.full.ok, checked: this.full.checked, at: this.full.at } } : {}),
       };
       if (!r.ok) return check.down(data);
-      if (this.full && !this.full.ok) {
-        return check.down({ ...data, scope: 'whole chain', firstBadPosition: this.full.firstBadPosition, problem: this.full.problem });
+      // Damage any walk of the verifier found (this background check, an admin's ?full=true, a
+      // verify call), until a full walk passes again: /health and verify say the same.
+      const damage = this.verifier.knownDamage;
+      if (damage) {
+        return check.down({ ...data, scope: 'whole chain', firstBadPosition: damage.firstBadPosition, problem: damage.problem });
       }
       return check.up(data);
     } catch (err) {

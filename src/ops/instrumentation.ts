@@ -59,6 +59,12 @@ export function instrumentJobs(runner: JobRunner, logger: PinoLogger, metrics: O
           const outcome = await runner.run(queue, data);
           const seconds = elapsed();
           metrics.observeJob(queue, seconds, true);
+          if (outcome.dropped) {
+            // Its data contradicts the ledger (a forged or corrupted job): not retried, but seen.
+            metrics.countDroppedJob(queue);
+            logger.warn({ ...ids, position: data.position, reason: outcome.dropped }, 'job dropped: its data does not match the ledger');
+            return outcome;
+          }
           logger.info({ ...ids, durationMs: Math.round(seconds * 1e5) / 100, appended: outcome.appended, detail: outcome.detail }, 'job completed');
           return outcome;
         } catch (err) {

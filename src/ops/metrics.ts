@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { VERIFICATION_STATUSES } from '../domain/types';
 import { EVENT_TYPES } from '../domain/events';
@@ -11,6 +12,53 @@ export interface MetricSources {
   claimsByStatus?: () => Promise<Array<{ status: string; count: number }>>;
   /** BullMQ job counts per queue and state (only with REDIS_URL): verification, window and webhook queues. */
   queueCounts?: () => Promise<Array<{ queue: string; counts: Record<string, number> }>>;
+  /** Dead letters (verification jobs that failed all their attempts) per state: dead, retrying, resolved. */
+  deadLetters?: () => Promise<Record<string, number>>;
+}
+
+/**
+ * How old a source's answer may be when a scrape reads it. A scrape never makes the database or
+ * Redis count anything by itself: concurrent and repeated scrapes share one read, and the counts
+ * that cost a scan (claims by status: a GROUP BY over the claims table; BullMQ's job counts: a few
+ * Redis commands per queue) are re-read at most every 5 s however often /metrics is asked.
+ * Everything else at most once a second (e.g. the dispatcher's lag, two index lookups).
+ */
+const SOURCE_MAX_AGE_MS: Partial<Record<keyof MetricSources, number>> = { claimsByStatus: 5000, queueCounts: 5000 };
+const DEFAULT_SOURCE_MAX_AGE_MS = 1000;
+
+/** `read`, shared: one call in flight at a time, and its answer reused for `maxAgeMs` (a failure is not kept). */
+export function cachedSource<T>(read: () => Promise<T>, maxAgeMs: number, now: () => number = Date.now): () => Promise<T> {
+  let last: { at: number; value: T } | null = null;
+  let inFlight: Promise<T> | null = null;
+  return () => {
+    if (last && now() - last.at < maxAgeMs) return Promise.resolve(last.value);
+    if (!inFlight) {
+      const started = now();
+      inFlight = read().then(
+        (value) => {
+          last = { at: started, value };
+          inFlight = null;
+          return value;
+        },
+        (err: unknown) => {
+          inFlight = null;
+          throw err;
+        },
+      );
+    }
+    return inFlight;
+  };
+}
+
+/**
+ * METRICS_TOKEN: does an Authorization header carry `Bearer <token>`? Compared in constant time
+ * (SHA-256 digests, so lengths match). Used by the API's and the worker's /metrics alike.
+ */
+export function metricsTokenMatches(authorization: string | undefined, token: string): boolean {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+  if (!m) return false;
+  const digest = (v: string) => createHash('sha256').update(v).digest();
+  return timingSafeEqual(digest(m[1]), digest(token));
 }
 
 const REVIEW_STATES = ['proposed', 'published', 'rejected'];
@@ -32,10 +80,13 @@ export class OpsMetrics {
   readonly eventsAppended: Counter<'type'>;
   readonly jobsCompleted: Counter<'queue'>;
   readonly jobsFailed: Counter<'queue'>;
+  readonly jobsDropped: Counter<'queue'>;
   readonly jobsDuration: Histogram<'queue' | 'outcome'>;
   readonly webhookDeliveries: Counter<'result'>;
   readonly webhookLag: Histogram;
   readonly reviews: Counter<'state'>;
+  readonly verifyRuns: Counter<'mode'>;
+  readonly verifyRehashed: Counter<'mode'>;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -87,7 +138,7 @@ export class OpsMetrics {
     });
     new Gauge({
       name: 'claims_by_status',
-      help: 'Claims and pledges by verification status, counted from the claims table at scrape',
+      help: 'Claims and pledges by verification status, counted from the claims table (re-counted at most every 5 s, however often scraped)',
       labelNames: ['status'],
       registers,
       async collect() {
@@ -105,7 +156,7 @@ export class OpsMetrics {
     });
     new Gauge({
       name: 'jobs_queue_jobs',
-      help: 'BullMQ jobs per queue and state (only when REDIS_URL is set; computed at scrape)',
+      help: 'BullMQ jobs per queue and state (only when REDIS_URL is set; re-read at most every 5 s)',
       labelNames: ['queue', 'state'],
       registers,
       async collect() {
@@ -117,6 +168,23 @@ export class OpsMetrics {
           }
         } catch {
           /* Redis is away: /health reports it */
+        }
+      },
+    });
+
+    new Gauge({
+      name: 'jobs_dead_letters',
+      help: 'Verification jobs that failed all their attempts, by state (dead: waiting for an admin retry; retrying; resolved), from the dead_letters table',
+      labelNames: ['state'],
+      registers,
+      async collect() {
+        const read = sources().deadLetters;
+        if (!read) return;
+        try {
+          const counts = await read();
+          for (const state of ['dead', 'retrying', 'resolved']) this.set({ state }, counts[state] ?? 0);
+        } catch {
+          /* the database did not answer: /health says so */
         }
       },
     });
@@ -133,6 +201,12 @@ export class OpsMetrics {
       labelNames: ['queue'],
       registers,
     });
+    this.jobsDropped = new Counter({
+      name: 'jobs_dropped_total',
+      help: 'Verification jobs this process dropped because their data contradicts the ledger (forged or corrupted), by queue',
+      labelNames: ['queue'],
+      registers,
+    });
     this.jobsDuration = new Histogram({
       name: 'jobs_duration_seconds',
       help: 'Run time of verification job attempts, by queue and outcome (completed or failed)',
@@ -143,6 +217,7 @@ export class OpsMetrics {
     for (const queue of QUEUE_NAMES) {
       this.jobsCompleted.inc({ queue }, 0);
       this.jobsFailed.inc({ queue }, 0);
+      this.jobsDropped.inc({ queue }, 0);
     }
 
     this.webhookDeliveries = new Counter({
@@ -165,6 +240,22 @@ export class OpsMetrics {
       registers,
     });
     for (const state of REVIEW_STATES) this.reviews.inc({ state }, 0);
+    this.verifyRuns = new Counter({
+      name: 'ledger_verify_runs_total',
+      help: 'Walks of the hash chain by the verifier (GET /api/ledger/verify and the background check), by mode: incremental (from the last verified position) or full; answers from the cache are not walks',
+      labelNames: ['mode'],
+      registers,
+    });
+    this.verifyRehashed = new Counter({
+      name: 'ledger_verify_rehashed_events_total',
+      help: 'Events whose hash the verifier recomputed, by mode',
+      labelNames: ['mode'],
+      registers,
+    });
+    for (const mode of ['incremental', 'full']) {
+      this.verifyRuns.inc({ mode }, 0);
+      this.verifyRehashed.inc({ mode }, 0);
+    }
   }
 
   observeWebhook(result: string, lagSeconds?: number): void {
@@ -172,8 +263,23 @@ export class OpsMetrics {
     if (lagSeconds !== undefined) this.webhookLag.observe(lagSeconds);
   }
 
+  /** Binds the scrape-time sources, each behind cachedSource (SOURCE_MAX_AGE_MS). */
   bind(sources: MetricSources): void {
-    this.sources = { ...this.sources, ...sources };
+    const shared: Record<string, unknown> = {};
+    for (const [name, read] of Object.entries(sources) as Array<[keyof MetricSources, (() => Promise<unknown>) | undefined]>) {
+      if (read) shared[name] = cachedSource(read, SOURCE_MAX_AGE_MS[name] ?? DEFAULT_SOURCE_MAX_AGE_MS);
+    }
+    this.sources = { ...this.sources, ...(shared as MetricSources) };
+  }
+
+  /** Counts one walk of GET /api/ledger/verify's verifier (incremental or full) and the events it re-hashed. */
+  observeVerify(mode: 'incremental' | 'full', rehashed: number): void {
+    this.verifyRuns.inc({ mode });
+    this.verifyRehashed.inc({ mode }, rehashed);
+  }
+
+  countDroppedJob(queue: string): void {
+    this.jobsDropped.inc({ queue });
   }
 
   observeJob(queue: string, seconds: number, ok: boolean): void {

@@ -1,13 +1,17 @@
-import { ArgumentsHost, Catch, Controller, ExceptionFilter, Get, Header, Res, ServiceUnavailableException, UseFilters } from '@nestjs/common';
+import { ArgumentsHost, Catch, Controller, ExceptionFilter, Get, Header, Inject, Req, Res, ServiceUnavailableException, UnauthorizedException, UseFilters } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiProduces, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ApiKeysService } from '../auth/api-keys.service';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { Public } from '../auth/roles';
 import { toProblem } from '../common/http/problem.filter';
+import { ApiProblems } from '../common/http/openapi';
 import { problem, sendProblem } from '../common/http/problem';
 import { HealthChecks } from './health';
-import { HealthProblemSchema, HealthSchema } from './health.schema';
-import { OpsMetrics } from './metrics';
+import { HealthCheckStatusSchema, HealthProblemSchema, HealthSchema, PublicHealthProblemSchema, PublicHealthSchema } from './health.schema';
+import { OpsMetrics, metricsTokenMatches } from './metrics';
 
 /**
  * Terminus answers a failed check with a 503 exception holding {status, info, error, details}.
@@ -36,15 +40,39 @@ export class HealthProblemFilter implements ExceptionFilter {
   }
 }
 
+/**
+ * What keyless callers of /health see: the overall status and each check's name and up/down,
+ * nothing the checks say (messages can name internal hosts, ports and file paths; lag and
+ * positions describe the deployment). The full answer needs any valid API key.
+ */
+export function publicHealth<T extends Partial<HealthCheckResult>>(result: T): T {
+  const names = (checks: Record<string, { status?: string } | undefined> | undefined) =>
+    Object.fromEntries(Object.entries(checks ?? {}).map(([name, c]) => [name, { status: c?.status === 'up' ? 'up' : 'down' }]));
+  return { ...result, info: names(result.info), error: names(result.error), details: names(result.details) };
+}
+
 @ApiTags('operations')
-@ApiExtraModels(HealthSchema, HealthProblemSchema)
+@ApiExtraModels(HealthSchema, HealthProblemSchema, PublicHealthSchema, PublicHealthProblemSchema, HealthCheckStatusSchema)
 @Controller()
 export class OpsController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly checks: HealthChecks,
     private readonly metrics: OpsMetrics,
+    private readonly moduleRef: ModuleRef,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
+
+  /** Any valid API key (of any role) unlocks the full /health answer; a bad one is treated as none. */
+  private async hasValidKey(req: FastifyRequest): Promise<boolean> {
+    const m = /^Bearer\s+(\S{1,512})\s*$/i.exec(req.headers.authorization ?? '');
+    if (!m) return false;
+    try {
+      return (await this.moduleRef.get(ApiKeysService, { strict: false }).authenticate(m[1])) !== null;
+    } catch {
+      return false; // the database is down: /health says so, in the public shape
+    }
+  }
 
   @Get('health')
   @Public()
@@ -55,18 +83,35 @@ export class OpsController {
     description:
       'Public. 200 with the terminus body when every check is up. 503 (application/problem+json, with the same ' +
       '`info`/`error`/`details` members) when the database or Redis does not answer, the newest events of the ' +
-      'hash chain do not verify, or the service is shutting down. The dispatcher check reports the lag ' +
-      '(positions behind the head) and never fails on lag alone. The chain check re-hashes the newest 100 events; ' +
-      'GET /api/ledger/verify walks the whole chain.',
+      'hash chain do not verify (or the last whole-chain walk found damage), or the service is shutting down. ' +
+      'Without a valid API key the answer says little: the status and each check\'s name with up/down only ' +
+      '(PublicHealthSchema); any valid key (any role, `Authorization: Bearer <key>`) gets what each check reports, ' +
+      'including the messages of checks that are down, which can name internal hosts (HealthSchema). A bad key is ' +
+      'answered like no key. The dispatcher check reports the lag (positions behind the head) and never fails on lag ' +
+      'alone. The chain check re-hashes the newest 100 events; GET /api/ledger/verify verifies the whole chain.',
   })
-  @ApiOkResponse({ description: 'Every check is up', type: HealthSchema })
+  @ApiOkResponse({
+    description: 'Every check is up (HealthSchema with a valid key, PublicHealthSchema without)',
+    content: { 'application/json': { schema: { anyOf: [{ $ref: getSchemaPath(HealthSchema) }, { $ref: getSchemaPath(PublicHealthSchema) }] } } },
+  })
   @ApiResponse({
     status: 503,
-    description: 'A check is down',
-    content: { 'application/problem+json': { schema: { $ref: getSchemaPath(HealthProblemSchema) } } },
+    description: 'A check is down (HealthProblemSchema with a valid key, PublicHealthProblemSchema without)',
+    content: {
+      'application/problem+json': {
+        schema: { anyOf: [{ $ref: getSchemaPath(HealthProblemSchema) }, { $ref: getSchemaPath(PublicHealthProblemSchema) }] },
+      },
+    },
   })
-  check(): Promise<HealthCheckResult> {
-    return this.health.check(this.checks.indicators());
+  async check(@Req() req: FastifyRequest): Promise<HealthCheckResult> {
+    const detailed = await this.hasValidKey(req);
+    try {
+      const result = await this.health.check(this.checks.indicators());
+      return detailed ? result : publicHealth(result);
+    } catch (err) {
+      if (detailed || !(err instanceof ServiceUnavailableException)) throw err;
+      throw new ServiceUnavailableException(publicHealth(err.getResponse() as HealthCheckResult));
+    }
   }
 
   @Get('metrics')
@@ -74,9 +119,12 @@ export class OpsController {
   @ApiOperation({
     summary: 'Prometheus metrics (text exposition format)',
     description:
-      'Public, like /health: it holds counts and timings, no claim content, no keys. Keep it off the public ' +
-      'internet at the proxy if that matters. Series: http_request_duration_seconds{method,route,code}, ' +
+      'Public unless METRICS_TOKEN is set; then it needs `Authorization: Bearer <METRICS_TOKEN>` (401 otherwise). It holds ' +
+      'counts and timings, no claim content, no keys. Scraping never makes the database count anything: the counts are ' +
+      're-read at most every 5 s (claims by status, BullMQ job counts) or 1 s (dispatcher lag, head), however often ' +
+      '/metrics is asked. Series: http_request_duration_seconds{method,route,code}, ' +
       'ledger_events_appended_total{type}, ledger_dispatch_lag_positions, ledger_head_position, ' +
+      'ledger_verify_runs_total{mode}, ledger_verify_rehashed_events_total{mode}, ' +
       'jobs_completed_total{queue}, jobs_failed_total{queue} (failed attempts), jobs_duration_seconds{queue,outcome}, ' +
       'claims_by_status{status}, jobs_queue_jobs{queue,state} (with REDIS_URL), and the process_*/nodejs_* defaults. ' +
       'Counters are per process.',
@@ -86,7 +134,12 @@ export class OpsController {
     description: 'Prometheus text format 0.0.4',
     content: { 'text/plain': { schema: { type: 'string' }, example: 'ledger_events_appended_total{type="ClaimRecorded"} 2\n' } },
   })
-  async scrape(@Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
+  @ApiProblems(401)
+  async scrape(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
+    if (this.config.metricsToken !== null && !metricsTokenMatches(req.headers.authorization, this.config.metricsToken)) {
+      reply.header('www-authenticate', 'Bearer realm="metrics"');
+      throw new UnauthorizedException('GET /metrics needs "Authorization: Bearer <METRICS_TOKEN>"');
+    }
     const body = await this.metrics.render();
     reply.header('content-type', this.metrics.contentType());
     reply.header('cache-control', 'no-store');

@@ -12,7 +12,9 @@ import { QUEUE_NAMES } from '../jobs/job-plan';
 import type { JobSink } from '../jobs/job-sink';
 import { JOB_SINK, JobsModule } from '../jobs/jobs.module';
 import { LogDispatcher } from '../jobs/log-dispatcher';
+import { DeadLetterStore } from '../jobs/dead-letters';
 import { EventStore } from '../ledger/event-store';
+import { ChainVerifier } from '../ledger/chain-verifier';
 import { WindowScheduler } from '../jobs/window-scheduler';
 import { WebhookSender } from '../webhooks/webhook-sender';
 import { claimCountsByStatus } from '../projections/claims-list/queries';
@@ -79,11 +81,13 @@ export class OpsModule implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   private unsubscribeWebhooks: (() => void) | null = null;
+  private unsubscribeVerifier: (() => void) | null = null;
 
   onModuleInit(): void {
     const { logger, metrics } = this.runtime;
     const webhooks = optional(this.moduleRef, WebhookSender);
     this.unsubscribeWebhooks = webhooks?.onAttempt((o) => metrics.observeWebhook(o.result, o.lagSeconds)) ?? null;
+    this.unsubscribeVerifier = optional(this.moduleRef, ChainVerifier)?.onRun((run) => metrics.observeVerify(run.mode, run.rehashed)) ?? null;
     const workflowQueues = () => extraQueues(this.moduleRef);
     this.unsubscribe = this.store.onCommit((_head, appended) => {
       try {
@@ -93,9 +97,11 @@ export class OpsModule implements OnModuleInit, OnModuleDestroy {
       }
     });
     const sink = this.sink;
+    const deadLetters = optional(this.moduleRef, DeadLetterStore);
     metrics.bind({
       dispatchLag: () => this.dispatcher.status(),
       claimsByStatus: () => claimCountsByStatus(this.ds),
+      ...(deadLetters ? { deadLetters: () => deadLetters.counts() } : {}),
       ...(sink instanceof BullMqJobSink
         ? {
             queueCounts: () =>
@@ -111,6 +117,7 @@ export class OpsModule implements OnModuleInit, OnModuleDestroy {
   onModuleDestroy(): void {
     this.unsubscribe?.();
     this.unsubscribeWebhooks?.();
+    this.unsubscribeVerifier?.();
   }
 }
 

@@ -1,22 +1,14 @@
 import { ForbiddenException, NotFoundException, UnauthorizedException } from '@nestjs/common';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
-import type {
-  AppControllerRoute,
-  AppViewRoute,
-  BullBoardQueues,
-  ControllerHandlerReturnType,
-  IServerAdapter,
-  UIConfig,
-} from '@bull-board/api/dist/types';
+import { FastifyAdapter as BullBoardFastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { sendProblem } from '../common/http/problem';
 import { toProblem } from '../common/http/problem.filter';
 import type { Principal } from '../domain/types';
-import { serveDirectory } from './static-files';
+import { refuseFraming } from './static-files';
 
 export const QUEUE_BOARD_PATH = '/queues';
 /**
@@ -44,6 +36,53 @@ export function presentedKey(header: string | undefined): string | null {
   return null;
 }
 
+/** Methods that change something: on the board, only from its own page (see crossSiteRefusal). */
+const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** The custom header the board's page adds to its own calls (BOARD_HEADER_SCRIPT); a cross-site form cannot send one. */
+export const BOARD_REQUEST_HEADER = 'x-requested-with';
+const BOARD_HEADER_SCRIPT_PATH = '/queues/x-requested-with.js';
+/**
+ * bull-board's UI (axios over XMLHttpRequest) sends no custom header of its own: this script,
+ * loaded by the board page before the UI, adds one to every request the page makes.
+ */
+const BOARD_HEADER_SCRIPT = `(function () {
+  var open = XMLHttpRequest.prototype.open;
+  XMLHttpRequest.prototype.open = function () {
+    var result = open.apply(this, arguments);
+    this.setRequestHeader('X-Requested-With', 'XMLHttpRequest');
+    return result;
+  };
+})();
+`;
+
+/**
+ * Why a state-changing request to the board is refused as a possible cross-site request (the
+ * browser resends Basic credentials by itself), or null when it may go on. It must come from the
+ * board's own origin — `Sec-Fetch-Site` same-origin (or none: typed by the user) when the browser
+ * sends it, else an `Origin` naming this host when there is one — and carry X-Requested-With.
+ */
+export function crossSiteRefusal(req: Pick<FastifyRequest, 'method' | 'headers' | 'host'>): string | null {
+  if (!STATE_CHANGING.has(req.method)) return null;
+  const site = req.headers['sec-fetch-site'];
+  const origin = req.headers.origin;
+  if (typeof site === 'string') {
+    if (site !== 'same-origin' && site !== 'none') return `the queue board accepts changes only from its own pages (Sec-Fetch-Site: ${site.slice(0, 40)})`;
+  } else if (typeof origin === 'string' && originHost(origin) !== req.host.toLowerCase()) {
+    return 'the queue board accepts changes only from its own pages (the Origin is another site)';
+  }
+  if (!req.headers[BOARD_REQUEST_HEADER]) return 'changes on the queue board need the X-Requested-With header (the board page sends it)';
+  return null;
+}
+
+function originHost(origin: string): string | null {
+  try {
+    return new URL(origin).host.toLowerCase();
+  } catch {
+    return null; // "null" (an opaque origin) or garbage: never this host
+  }
+}
+
 function refuse(reply: FastifyReply, err: Error): void {
   const { problem, headers } = toProblem(err);
   if (problem.status === 401) {
@@ -51,142 +90,25 @@ function refuse(reply: FastifyReply, err: Error): void {
     reply.header('www-authenticate', CHALLENGES);
   }
   reply.header('cache-control', 'no-store');
+  // Refused from its headers: a body still on its way is not waited for (as in auth.guard.ts).
+  const { headers: sent } = reply.request;
+  if (sent['content-length'] !== undefined || sent['transfer-encoding'] !== undefined) reply.header('connection', 'close');
   sendProblem(reply, problem, headers);
 }
 
-const notFound = (reply: FastifyReply) => refuse(reply, new NotFoundException('no such page on the queue board'));
-
-const escapeHtml = (v: string): string =>
-  v.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-
 /**
- * bull-board's UI page is an EJS template that only substitutes values (`<%= x %>` escaped,
- * `<%- x %>` raw); this renders exactly that, and refuses a template that does more.
- */
-export function renderBoardTemplate(template: string, params: Record<string, string | undefined>): string {
-  const out = template
-    .replace(/<%=\s*([A-Za-z_]\w*)\s*%>/g, (_m, name: string) => escapeHtml(params[name] ?? ''))
-    .replace(/<%-\s*([A-Za-z_]\w*)\s*%>/g, (_m, name: string) => params[name] ?? '');
-  if (out.includes('<%')) throw new Error('the bull-board template uses EJS features this adapter does not render');
-  return out;
-}
-
-/**
- * bull-board's server side for Fastify, written here rather than taken from @bull-board/fastify:
- * that adapter serves files through @fastify/static, whose ESM-only dependency does not load
- * under Jest on Node 20. It mounts the same UI page, static assets and JSON API.
- */
-export class FastifyBoardAdapter implements IServerAdapter {
-  private queues: BullBoardQueues | null = null;
-  private viewsPath = '';
-  private statics: { route: string; path: string } | null = null;
-  private entry: AppViewRoute | null = null;
-  private errorHandler: ((error: Error) => ControllerHandlerReturnType) | null = null;
-  private apiRoutes: AppControllerRoute[] = [];
-  private uiConfig: UIConfig = {};
-
-  constructor(private readonly basePath: string) {}
-
-  setQueues(queues: BullBoardQueues): this {
-    this.queues = queues;
-    return this;
-  }
-
-  setViewsPath(path: string): this {
-    this.viewsPath = path;
-    return this;
-  }
-
-  setStaticPath(route: string, path: string): this {
-    this.statics = { route, path };
-    return this;
-  }
-
-  setEntryRoute(route: AppViewRoute): this {
-    this.entry = route;
-    return this;
-  }
-
-  setErrorHandler(handler: (error: Error) => ControllerHandlerReturnType): this {
-    this.errorHandler = handler;
-    return this;
-  }
-
-  setApiRoutes(routes: AppControllerRoute[]): this {
-    this.apiRoutes = routes;
-    return this;
-  }
-
-  setUIConfig(config: UIConfig = {}): this {
-    this.uiConfig = config;
-    return this;
-  }
-
-  /** Adds the board's routes under basePath to `scope` (an encapsulated Fastify context). */
-  mount(scope: FastifyInstance): void {
-    const { queues, statics, entry, errorHandler } = this;
-    if (!queues || !statics || !entry || !errorHandler || !this.viewsPath) throw new Error('createBullBoard has not configured the adapter');
-    const base = this.basePath;
-    serveDirectory(scope, `${base}${statics.route}`, statics.path, notFound);
-
-    const template = new Map<string, string>();
-    const page = async (_req: FastifyRequest, reply: FastifyReply) => {
-      const view = entry.handler({ basePath: base, uiConfig: this.uiConfig });
-      let text = template.get(view.name);
-      if (!text) {
-        text = readFileSync(join(this.viewsPath, view.name), 'utf8');
-        template.set(view.name, text);
-      }
-      reply.header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store');
-      return reply.send(renderBoardTemplate(text, view.params));
-    };
-    const entryRoutes = ([] as string[]).concat(entry.route);
-    for (const route of entryRoutes) {
-      const url = route === '/' ? base : `${base}${route}`;
-      scope.route({ method: entry.method.toUpperCase() as 'GET', url, handler: page });
-      if (route === '/') scope.route({ method: entry.method.toUpperCase() as 'GET', url: `${base}/`, handler: page });
-    }
-
-    for (const route of this.apiRoutes) {
-      const methods = ([] as string[]).concat(route.method).map((m) => m.toUpperCase() as 'GET');
-      for (const path of ([] as string[]).concat(route.route)) {
-        scope.route({
-          method: methods,
-          url: `${base}${path}`,
-          handler: async (req, reply) => {
-            try {
-              const answer = await route.handler({
-                queues,
-                uiConfig: this.uiConfig,
-                params: (req.params ?? {}) as Record<string, string>,
-                query: (req.query ?? {}) as Record<string, string>,
-                body: (req.body ?? {}) as Record<string, unknown>,
-                headers: req.headers as Record<string, string | undefined>,
-              });
-              reply.header('cache-control', 'no-store');
-              return reply.status(answer.status ?? 200).send(answer.body);
-            } catch (err) {
-              const answer = errorHandler(err as Error);
-              return reply.status(answer.status ?? 500).send(answer.body);
-            }
-          },
-        });
-      }
-    }
-  }
-}
-
-/**
- * bull-board at /queues (UI and its JSON API under /queues/api), for admin keys only: 401
- * without a known key, 403 for a weaker role, both problem+json. Registered straight on Fastify
- * in its own encapsulated context, so the admin check guards every board route and nothing else.
+ * bull-board at /queues (UI and its JSON API under /queues/api, through @bull-board/fastify), for
+ * admin keys only: 401 without a known key, 403 for a weaker role, both problem+json; changes
+ * only from the board's own page (crossSiteRefusal: 403); never framed. Registered straight on
+ * Fastify in its own encapsulated context, so these checks guard every board route and nothing else.
  */
 export function registerQueueBoard(
   fastify: FastifyInstance,
   queues: Queue[],
   authenticate: (key: string) => Promise<Principal | null>,
 ): void {
-  const adapter = new FastifyBoardAdapter(QUEUE_BOARD_PATH);
+  const adapter = new BullBoardFastifyAdapter();
+  adapter.setBasePath(QUEUE_BOARD_PATH);
   createBullBoard({
     queues: queues.map((q) => new BullMQAdapter(q)),
     serverAdapter: adapter,
@@ -194,6 +116,12 @@ export function registerQueueBoard(
   });
   fastify.register(async (scope) => {
     scope.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+      refuseFraming(reply);
+      const crossSite = crossSiteRefusal(req);
+      if (crossSite) {
+        refuse(reply, new ForbiddenException(crossSite));
+        return reply;
+      }
       const key = presentedKey(req.headers.authorization);
       const principal = key ? await authenticate(key) : null;
       if (!principal) {
@@ -211,7 +139,19 @@ export function registerQueueBoard(
       }
       (req as FastifyRequest & { principal?: Principal }).principal = principal;
     });
-    adapter.mount(scope);
+    // The UI's files may be cached (their names carry a content hash); pages and API answers not.
+    scope.addHook('onSend', async (req, reply, payload) => {
+      const isAsset = req.url.startsWith(`${QUEUE_BOARD_PATH}/static/`) || req.url === BOARD_HEADER_SCRIPT_PATH;
+      reply.header('cache-control', isAsset && reply.statusCode === 200 ? 'public, max-age=3600' : 'no-store');
+      const type = String(reply.getHeader('content-type') ?? '');
+      if (typeof payload === 'string' && type.startsWith('text/html') && payload.includes('<head>')) {
+        // The page loads the header script before bull-board's own (deferred) scripts run.
+        return payload.replace('<head>', `<head>\n    <script src="${BOARD_HEADER_SCRIPT_PATH}"></script>`);
+      }
+      return payload;
+    });
+    scope.get(BOARD_HEADER_SCRIPT_PATH, async (_req, reply) => reply.header('content-type', 'application/javascript; charset=utf-8').send(BOARD_HEADER_SCRIPT));
+    await scope.register(adapter.registerPlugin(), { prefix: QUEUE_BOARD_PATH });
   });
 }
 

@@ -1,52 +1,40 @@
-import { readFile, stat } from 'node:fs/promises';
-import { extname, join, resolve, sep } from 'node:path';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'application/javascript; charset=utf-8',
-  '.mjs': 'application/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff': 'font/woff',
-  '.woff2': 'font/woff2',
-  '.txt': 'text/plain; charset=utf-8',
-};
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { problem, sendProblem } from '../common/http/problem';
 
 /**
- * Serves the files under `dir` at `GET <prefix>/*` (read once, then kept in memory: these are
- * a UI's fixed assets). Paths cannot leave `dir`; anything else is a 404. Used instead of
- * @fastify/static, whose ESM-only dependency cannot load under Jest on Node 20.
+ * What the operations UIs (Swagger UI at /docs, the queue board at /queues) share: their files
+ * are served by @fastify/static, and their pages may not be framed by another site.
  */
-export function serveDirectory(fastify: FastifyInstance, prefix: string, dir: string, notFound: (reply: FastifyReply) => void): void {
-  const root = resolve(dir);
-  const cache = new Map<string, Buffer>();
-  fastify.get(`${prefix}/*`, async (req: FastifyRequest<{ Params: { '*': string } }>, reply: FastifyReply) => {
-    // Fastify has decoded the path already: decoding again would turn `%25` into a lone `%`
-    // (a URIError, so a 500) and let `%252e%252e` become `..`.
-    const rel = req.params['*'] ?? '';
-    const file = resolve(join(root, rel));
-    const type = TYPES[extname(file).toLowerCase()];
-    if (!type || !file.startsWith(root + sep) || rel.includes('\0')) {
-      notFound(reply);
-      return reply;
-    }
-    let body = cache.get(file);
-    if (!body) {
-      try {
-        if (!(await stat(file)).isFile()) throw new Error('not a file');
-        body = await readFile(file);
-      } catch {
-        notFound(reply);
-        return reply;
-      }
-      cache.set(file, body);
-    }
-    reply.header('content-type', type).header('cache-control', 'public, max-age=3600');
-    return reply.send(body);
+
+/** Clickjacking: X-Frame-Options for older browsers, CSP frame-ancestors for the others. */
+export function refuseFraming(reply: FastifyReply): void {
+  reply.header('x-frame-options', 'DENY').header('content-security-policy', "frame-ancestors 'none'");
+}
+
+/**
+ * Serves the files under `root` at `GET <prefix>*` with @fastify/static (in `scope`, which must
+ * be an encapsulated context of its own: the reply is not decorated, so several can coexist).
+ * A path that leaves `root`, is malformed (`%25`) or names no file falls through to the app's
+ * 404 (problem+json); no directory listings, no index files.
+ */
+export async function serveFiles(scope: FastifyInstance, prefix: string, root: string, maxAgeSeconds = 3600): Promise<void> {
+  await scope.register(async (files) => {
+    // @fastify/static answers 403 to a path that tries to leave `root` (`..%2f`): to the client,
+    // that is just a file that is not there. Anything else goes on to the app's error handling.
+    files.setErrorHandler((err: { statusCode?: number }, _req, reply) => {
+      if (err.statusCode !== 403) throw err;
+      sendProblem(reply, problem(404, 'no such file'));
+    });
+    await files.register(fastifyStatic, {
+      root,
+      prefix: prefix.endsWith('/') ? prefix : `${prefix}/`,
+      decorateReply: false,
+      index: false,
+      list: false,
+      dotfiles: 'deny',
+      cacheControl: true,
+      maxAge: maxAgeSeconds * 1000,
+    });
   });
 }

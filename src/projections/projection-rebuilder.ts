@@ -102,7 +102,8 @@ export class ProjectionRebuilder {
   ): Promise<RebuildReport> {
     const sqlite = this.store.dialect === 'sqlite';
     await emptyTables(tx, projectors);
-    const indexes = sqlite ? await dropSecondaryIndexes(tx, projectors.flatMap((p) => p.tables)) : [];
+    const kept = new Set(projectors.flatMap((p) => (isReplaying(p) ? (p.replayIndexes ?? []) : [])));
+    const indexes = sqlite ? await dropSecondaryIndexes(tx, projectors.flatMap((p) => p.tables), kept) : [];
     let done: number;
     const replaying = projectors.filter(isReplaying);
     if (sqlite && replaying.length === projectors.length) {
@@ -238,13 +239,14 @@ async function emptyTables(tx: SqlExecutor, projectors: readonly InlineProjector
   for (const p of projectors) for (const table of p.tables) await tx.run(`DELETE FROM ${table}`);
 }
 
-/** Non-unique CREATE INDEX indexes of the tables are dropped; returns their SQL, to create them again. */
-async function dropSecondaryIndexes(tx: SqlExecutor, tables: readonly string[]): Promise<string[]> {
+/** Non-unique CREATE INDEX indexes of the tables (but `kept`) are dropped; returns their SQL, to create them again. */
+async function dropSecondaryIndexes(tx: SqlExecutor, tables: readonly string[], kept: ReadonlySet<string>): Promise<string[]> {
   const dropped: string[] = [];
   for (const table of tables) {
     const list = await tx.all<{ name: string; unique: number; origin: string }>(`PRAGMA index_list(${quoteId(table)})`);
     for (const index of list) {
       if (index.origin !== 'c' || index.unique) continue; // keys and UNIQUE constraints stay: they check the rows
+      if (kept.has(index.name)) continue; // the replay looks rows up by it
       const row = await tx.get<{ sql: string | null }>(`SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?`, [index.name]);
       if (!row?.sql) continue;
       await tx.run(`DROP INDEX ${quoteId(index.name)}`);

@@ -25,6 +25,11 @@ export interface ReplayBatch {
 export interface ReplayingProjector extends InlineProjector {
   applyBatch(tx: SqlExecutor, events: readonly StoredEvent[]): Promise<void>;
   replayBatch(): ReplayBatch;
+  /**
+   * Secondary indexes of its tables that its own replay looks rows up by (per-event deletes and
+   * updates): the rebuild keeps them instead of dropping them, or each such statement would scan the table.
+   */
+  readonly replayIndexes?: readonly string[];
 }
 
 export function isReplaying(p: InlineProjector): p is ReplayingProjector {

@@ -48,13 +48,13 @@ export class ReviewSchema {
   @ApiProperty({ example: '2022-03-31T09:00:00.000Z' })
   proposedAt!: string;
 
-  @ApiProperty({ example: 'chief editor', nullable: true, description: 'Name of the key that approved or rejected it' })
+  @ApiProperty({ type: String, example: 'chief editor', nullable: true, description: 'Name of the key that approved or rejected it' })
   decidedBy!: string | null;
 
-  @ApiProperty({ example: '2022-03-31T10:00:00.000Z', nullable: true })
+  @ApiProperty({ type: String, format: 'date-time', example: '2022-03-31T10:00:00.000Z', nullable: true })
   decidedAt!: string | null;
 
-  @ApiPropertyOptional({ example: 'Checked both sources.', nullable: true })
+  @ApiPropertyOptional({ type: String, example: 'Checked both sources.', nullable: true })
   comment!: string | null;
 }
 

@@ -2,7 +2,7 @@ import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } fr
 import { Body, Controller, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { EditorOnly, ReadAccess, type Principal } from '../auth/roles';
-import { ApiAccess, ApiProblems, ApiWriteProblems } from '../common/http/openapi';
+import { ApiAccess, ApiProblem, ApiProblems, ApiWriteProblems } from '../common/http/openapi';
 import { requestMetadata } from '../common/http/request-context';
 import { assertUuid } from '../common/http/validation';
 import { ApproveReviewDto, ProposeReviewDto, RejectReviewDto } from './review.dto';
@@ -43,6 +43,7 @@ export class ReviewsController {
   @ApiOkResponse({ type: ReviewDecidedAnswerSchema })
   @ApiWriteProblems()
   @ApiProblems(404, 412)
+  @ApiProblem(409, 'The review is not proposed (any more): it was approved or rejected, e.g. by a concurrent approval', 'review 6d8df64f-0fe6-41dd-8bd3-90e07d86febf is published, not proposed')
   approve(@Param('id') id: string, @Param('rid') rid: string, @Body() dto: ApproveReviewDto, @Req() req: Req): Promise<ReviewDecidedAnswerSchema> {
     return this.reviews.approve(assertUuid(id, 'id'), assertUuid(rid, 'rid'), dto.comment, requestMetadata(req));
   }
@@ -57,6 +58,7 @@ export class ReviewsController {
   @ApiOkResponse({ type: ReviewDecidedAnswerSchema })
   @ApiWriteProblems()
   @ApiProblems(404)
+  @ApiProblem(409, 'The review is not proposed (any more): it was approved or rejected', 'review 6d8df64f-0fe6-41dd-8bd3-90e07d86febf is rejected, not proposed')
   reject(@Param('id') id: string, @Param('rid') rid: string, @Body() dto: RejectReviewDto, @Req() req: Req): Promise<ReviewDecidedAnswerSchema> {
     return this.reviews.reject(assertUuid(id, 'id'), assertUuid(rid, 'rid'), dto.comment, requestMetadata(req));
   }

@@ -38,6 +38,12 @@ export function leafHash(input: Uint8Array): Buffer {
   return createHash('sha256').update(Buffer.from([0])).update(input).digest();
 }
 
+/** leafHash(Buffer.from(hex, 'hex')): for an event's hash as stored (64 hex digits), without making a Buffer of the input. */
+export function leafHashOfHex(hex: string): Buffer {
+  if (hex.length === 64 && LEAF32.write(hex, 1, 'hex') === 32) return hash('sha256', LEAF32, 'buffer') as unknown as Buffer;
+  return leafHash(Buffer.from(hex, 'hex'));
+}
+
 export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
   if (left.length !== 32 || right.length !== 32) throw new RangeError('tree node hashes are 32 bytes');
   NODE.set(left, 1);
@@ -195,6 +201,14 @@ export function appendLeaf(frontier: TreeNode[], index: number, hash: Buffer, co
     completed?.(node);
     frontier.push(node);
   }
+}
+
+/** The root of a perfect subtree from its leaf hashes (2^k of them, in order). */
+export function perfectRoot(leaves: readonly Buffer[]): Buffer {
+  if (!isPow2(leaves.length)) throw new RangeError(`a perfect subtree has 2^k leaves, not ${leaves.length}`);
+  const frontier: TreeNode[] = [];
+  leaves.forEach((leaf, i) => appendLeaf(frontier, i, leaf));
+  return frontier[0].hash;
 }
 
 // ---------------------------------------------------------------------------------------------

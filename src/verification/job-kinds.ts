@@ -34,6 +34,11 @@ export interface JobOutcome {
   /** Events this run appended (0 when the work was already done: redelivery is harmless). */
   appended: number;
   detail: string;
+  /**
+   * Set when the job's data contradicts the ledger (e.g. evidence that belongs to another claim):
+   * the job is dropped, not retried; the runner logs a warning and counts it (jobs_dropped_total).
+   */
+  dropped?: string;
 }
 
 /** One kind of verification work, run for one job. */

@@ -13,13 +13,13 @@ export class WebhookSchema {
   @ApiProperty({ enum: WEBHOOK_EVENT_TYPES, isArray: true, example: ['claim.status_changed'] })
   events!: WebhookEventType[];
 
-  @ApiProperty({ nullable: true, example: 'CMS' })
+  @ApiProperty({ type: String, nullable: true, example: 'CMS' })
   description!: string | null;
 
   @ApiProperty({ example: true })
   enabled!: boolean;
 
-  @ApiProperty({ nullable: true, example: null, description: 'Why it was disabled (410 Gone)' })
+  @ApiProperty({ type: String, nullable: true, example: null, description: 'Why it was disabled (410 Gone)' })
   disabledReason!: string | null;
 
   @ApiProperty({ example: '2026-12-01T06:00:00.000Z' })
@@ -55,16 +55,16 @@ export class DeliverySchema {
   @ApiProperty({ enum: ['pending', 'delivered', 'failed'], example: 'delivered' })
   state!: 'pending' | 'delivered' | 'failed';
 
-  @ApiProperty({ nullable: true, example: 200 })
+  @ApiProperty({ type: 'integer', nullable: true, example: 200 })
   lastStatus!: number | null;
 
-  @ApiProperty({ nullable: true, example: null })
+  @ApiProperty({ type: String, nullable: true, example: null })
   lastError!: string | null;
 
-  @ApiProperty({ nullable: true, example: null })
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: null })
   nextAttemptAt!: string | null;
 
-  @ApiPropertyOptional({ nullable: true, example: '2026-12-01T06:00:00.120Z' })
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true, example: '2026-12-01T06:00:00.120Z' })
   deliveredAt?: string | null;
 }
 
@@ -72,7 +72,7 @@ export class DeliveryPageSchema {
   @ApiProperty({ type: () => [DeliverySchema], description: 'Newest event first' })
   items!: DeliverySchema[];
 
-  @ApiProperty({ nullable: true, example: null })
+  @ApiProperty({ type: String, nullable: true, example: null })
   nextCursor!: string | null;
 }
 

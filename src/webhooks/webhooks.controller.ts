@@ -68,7 +68,7 @@ export class WebhooksController {
   @HttpCode(202)
   @ApiOperation({ summary: 'Deliver again (admin): pending now, a fresh round of attempts, the same webhook-id' })
   @ApiParam({ name: 'id', format: 'uuid' })
-  @ApiParam({ name: 'did', example: 'msg_42_3f9a0c1d2e4b5a6c7d8e' })
+  @ApiParam({ name: 'did', schema: { type: 'string', pattern: DELIVERY_ID.source }, example: 'msg_42_3f9a0c1d2e4b5a6c7d8e' })
   @ApiAcceptedResponse({ type: RedeliveryAcceptedSchema })
   @ApiProblems(400, 404)
   redeliver(@Param('id') id: string, @Param('did') did: string): Promise<RedeliveryAcceptedSchema> {

@@ -12,6 +12,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import request from 'supertest';
 import { bearer, bootApp, createKey, crimeaClaimBody, evidenceBody, pledgeBody, reportBody, type TestApp } from '../support/app';
 import { listen } from '../e2e/read-side/helpers';
+import { eventually } from '../support/http';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const ARTIFACTS = resolve(__dirname, '..', '..', 'test-artifacts');
@@ -37,6 +38,8 @@ describe('dashboard in Chromium', () => {
   let page: Page;
   let profileDir: string;
   const pageErrors: string[] = [];
+  /** Every URL the page requested: a key must never be in one (issue 16.4: the stream uses tickets). */
+  const requested: string[] = [];
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) {
@@ -59,6 +62,7 @@ describe('dashboard in Chromium', () => {
     });
     page = context.pages()[0] ?? (await context.newPage());
     page.on('pageerror', (err) => pageErrors.push(err.message));
+    page.on('request', (req) => requested.push(req.url()));
     page.on('console', (msg) => {
       // The first, key-less requests are answered 401 on purpose; anything else is a fault.
       if (msg.type() === 'error' && !/status of 401/.test(msg.text())) pageErrors.push(msg.text());
@@ -104,6 +108,9 @@ describe('dashboard in Chromium', () => {
     await page.locator('#live[data-state="on"]').waitFor();
     // A marker that a reload would wipe out.
     await page.evaluate('window.__noReload = 42');
+    // The live feed was opened with a single-use ticket, and no URL carried the key.
+    expect(requested.some((u) => /\/api\/events\/stream\?.*ticket=clt_/.test(u))).toBe(true);
+    expect(requested.filter((u) => u.includes(viewer) || /access_token=/.test(u))).toEqual([]);
 
     // A field report that matches the pledge's scope: the matcher attaches it as contradicting.
     const report = await request(t.http).post('/api/reports').set(bearer(checker)).send(reportBody());
@@ -140,6 +147,81 @@ describe('dashboard in Chromium', () => {
     await page.locator(`tr[data-claim-id="${pledgeId}"] .badge[data-status="contradicted"]`).waitFor();
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-list.png'), fullPage: true });
 
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('the evidence chart: a toggle to world time orders the points by observedAt; status labels never overlap (issue 15.14)', async () => {
+    const claim = await request(t.http).post('/api/claims').set(bearer(checker)).send(crimeaClaimBody({ statement: 'A claim with a busy chart' }));
+    const claimId: string = claim.body.id;
+    // Attached in the order A, B, C; observed in the order B, C, A. Each moves the status, moments apart.
+    const pieces = [
+      { name: 'A', stance: 'supports', observedAt: '2022-04-02T10:00:00Z', publisher: 'One' },
+      { name: 'B', stance: 'contradicts', observedAt: '2022-03-31T10:00:00Z', publisher: 'Two' },
+      { name: 'C', stance: 'contradicts', observedAt: '2022-04-01T10:00:00Z', publisher: 'Three' },
+      { name: 'D', stance: 'contradicts', observedAt: '2022-04-01T12:00:00Z', publisher: 'Four' },
+    ];
+    const ids: Record<string, string> = {};
+    let changes = 0;
+    for (const p of pieces) {
+      const res = await request(t.http)
+        .post(`/api/claims/${claimId}/evidence`)
+        .set(bearer(checker))
+        .send(evidenceBody({ stance: p.stance, reliability: 'A', credibility: 1, observedAt: p.observedAt, source: { url: `https://${p.publisher.toLowerCase()}.example/${p.name}`, publisher: p.publisher } }));
+      expect(res.status).toBe(202);
+      ids[p.name] = res.body.evidenceId;
+      const before = changes;
+      await eventually(`piece ${p.name} weighed`, async () => (await request(t.http).get(`/api/claims/${claimId}`).set(bearer(viewer))).body, (v) => v.evidence.length === Object.keys(ids).length && v.version > 1 + 2 * before);
+      changes = (await request(t.http).get(`/api/claims/${claimId}`).set(bearer(viewer))).body.statusHistory.length - 1;
+    }
+    expect(changes).toBeGreaterThanOrEqual(3);
+    // The ledger-time axis runs to now: a few seconds later the changes sit close together on it.
+    await new Promise((r) => setTimeout(r, 4000));
+
+    await page.goto(`${base}/`);
+    await page.evaluate(`localStorage.setItem('claim-ledger.apiKey', ${JSON.stringify(viewer)})`);
+    await page.goto(`${base}/#/claims/${claimId}`);
+    await page.reload(); // with the key stored: no key dialog
+    await page.locator('svg.chart[data-time="ledger"]').waitFor();
+    expect(await page.getAttribute('#chart-time-ledger', 'aria-pressed')).toBe('true');
+
+    /** Evidence ids of the chart's dots, left to right, with their times. */
+    const dots = async () =>
+      (await page.locator('svg.chart circle[data-evidence-id]').evaluateAll((els) => els.map((el) => ({ id: el.getAttribute('data-evidence-id'), t: el.getAttribute('data-t'), cx: Number(el.getAttribute('cx')) }))))
+        .sort((a, b) => a.cx - b.cx);
+    const labelBoxes = async () => {
+      const labels = page.locator('svg.chart .status-label');
+      const boxes = [];
+      for (let i = 0; i < (await labels.count()); i++) boxes.push((await labels.nth(i).boundingBox())!);
+      return boxes;
+    };
+    const overlapping = (boxes: Array<{ x: number; y: number; width: number; height: number }>) =>
+      boxes.flatMap((a, i) => boxes.slice(i + 1).filter((b) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height).map(() => [a, boxes.indexOf(a)]));
+
+    // Ledger time: the order of attachment; the labels of close status changes do not overlap.
+    expect((await dots()).map((d) => d.id)).toEqual([ids.A, ids.B, ids.C, ids.D]);
+    const ledgerLabels = await labelBoxes();
+    expect(ledgerLabels.length).toBe(changes);
+    expect(overlapping(ledgerLabels)).toEqual([]);
+
+    // World time: the order of observation, on an axis of observation times.
+    await page.click('#chart-time-world');
+    await page.locator('svg.chart[data-time="world"]').waitFor();
+    expect(await page.getAttribute('#chart-time-world', 'aria-pressed')).toBe('true');
+    const world = await dots();
+    expect(world.map((d) => d.id)).toEqual([ids.B, ids.C, ids.D, ids.A]);
+    const times = world.map((d) => Date.parse(d.t!));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    expect(times).toEqual(['2022-03-31T10:00:00Z', '2022-04-01T10:00:00Z', '2022-04-01T12:00:00Z', '2022-04-02T10:00:00Z'].map(Date.parse));
+    const ticks = (await page.locator('svg.chart .tick-x').evaluateAll((els) => els.map((el) => el.getAttribute('data-t')))).map((t) => Date.parse(t!));
+    // From when the claim was made (its madeAt) to the last observation, not ledger time.
+    expect(ticks[0]).toBe(Date.parse('2022-03-30T12:00:00+03:00'));
+    expect(ticks[ticks.length - 1]).toBe(Date.parse('2022-04-02T10:00:00Z'));
+    expect(overlapping(await labelBoxes())).toEqual([]);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-world-time.png'), fullPage: true });
+
+    await page.click('#chart-time-ledger');
+    await page.locator('svg.chart[data-time="ledger"]').waitFor();
     expect(pageErrors).toEqual([]);
   });
 

@@ -17,7 +17,7 @@ import { note, writeSummary } from './support/summary';
 
 jest.setTimeout(120_000);
 
-type Access = 'public' | 'read' | 'checker' | 'admin';
+type Access = 'public' | 'read' | 'viewer' | 'checker' | 'admin';
 type Cred = 'none' | 'bad' | 'unknown' | 'revoked' | 'viewer' | 'checker' | 'admin';
 const CREDS: Cred[] = ['none', 'bad', 'unknown', 'revoked', 'viewer', 'checker', 'admin'];
 const RANK: Record<string, number> = { viewer: 1, checker: 2, admin: 3 };
@@ -99,7 +99,9 @@ describe('auth matrix against the real service', () => {
   let evidenceId: string;
 
   beforeAll(async () => {
-    service = await ServiceProcess.start({ dbPath: dir.file(), adminKey: null, logLevel: 'debug' });
+    // The matrix sends hundreds of bad keys from one address to check each 401: the per-address
+    // failed-authentication limit (429 past it) is off here and tested in shared-limits / proxy-and-guessing.
+    service = await ServiceProcess.start({ dbPath: dir.file(), adminKey: null, logLevel: 'debug', env: { AUTH_FAILURES_PER_MINUTE: '0' } });
     await service.waitForOutput(/clk_[0-9a-f]{32}_[A-Za-z0-9_-]{43}/);
     generatedAdminKey = /clk_[0-9a-f]{32}_[A-Za-z0-9_-]{43}/.exec(service.output())![0];
     anon = new Client(service.base, null);
@@ -129,10 +131,12 @@ describe('auth matrix against the real service', () => {
       { method: 'GET', path: `/api/claims/${claimId}`, access: 'read', ok: 200 },
       { method: 'GET', path: `/api/claims/${claimId}/events`, access: 'read', ok: 200 },
       { method: 'GET', path: `/api/claims/${ratedClaimId}/claim-review`, access: 'read', ok: 200 },
+      { method: 'GET', path: `/claims/${ratedClaimId}`, access: 'read', ok: 200 },
       { method: 'GET', path: `/api/claims/${claimId}/timeline`, access: 'read', ok: 200 },
       { method: 'GET', path: `/api/evidence/${evidenceId}`, access: 'read', ok: 200 },
       { method: 'GET', path: '/api/events', access: 'read', ok: 200 },
       { method: 'GET', path: '/api/events/stream', access: 'read', ok: 200, stream: true },
+      { method: 'POST', path: '/api/events/stream-tickets', access: 'viewer', ok: 201 },
       { method: 'GET', path: '/api/ledger/verify', access: 'read', ok: 200 },
       { method: 'GET', path: '/api/api-keys', access: 'admin', ok: 200 },
       { method: 'POST', path: '/api/claims', access: 'checker', ok: 201, body: crimeaClaimBody({ statement: 'Matrix claim' }) },
@@ -205,14 +209,15 @@ describe('auth matrix against the real service', () => {
     expectStatus(await admin.delete(`/api/api-keys/${created.id}`), 204);
     for (const r of [await shortLived.get('/api/claims'), await shortLived.post('/api/claims', crimeaClaimBody()), await shortLived.get('/api/api-keys')]) expect(isProblem(r, 401)).toBe(true);
     expect((await openStream(service.base, '/api/events/stream', created.key)).status).toBe(401);
-    expect((await openStream(service.base, `/api/events/stream?access_token=${encodeURIComponent(created.key)}`, null)).status).toBe(401);
+    expect(isProblem(await shortLived.post('/api/events/stream-tickets'), 401)).toBe(true);
     shortLived.close();
     keys.shortLived = created.key;
   });
 
   it('keys never appear again: not in logs, events, later answers or the database file', async () => {
-    // Use the keys in every way a client might: header, SSE query token, an idempotent replay.
-    expect((await openStream(service.base, `/api/events/stream?access_token=${encodeURIComponent(keys.viewer)}`, null)).status).toBe(200);
+    // Use the keys in every way a client might: header, an SSE stream ticket, an idempotent replay.
+    const ticket = expectStatus(await anon.as(keys.viewer).post('/api/events/stream-tickets'), 201).body.ticket as string;
+    expect((await openStream(service.base, `/api/events/stream?ticket=${ticket}`, null)).status).toBe(200);
     const first = expectStatus(await admin.post('/api/api-keys', { name: 'replayed', role: 'checker' }, { headers: { 'idempotency-key': 'key-replay' } }), 201);
     keys.replayed = first.body.key;
     const replay = expectStatus(await admin.post('/api/api-keys', { name: 'replayed', role: 'checker' }, { headers: { 'idempotency-key': 'key-replay' } }), 201);

@@ -151,9 +151,11 @@ describe('Redis dies during load, then comes back empty', () => {
 
 describe('Redis restarted WITH ITS DATA LOST while jobs were queued', () => {
   it('the work handed over but not done is redone from the log', async () => {
-    // A fresh ledger, slow workers, one job at a time: a backlog builds up in Redis.
+    // A fresh ledger, slow workers, one job at a time: a backlog builds up in Redis. Each job sits
+    // 400 ms before appending, so the backlog outlasts the posting by seconds even on a busy machine
+    // (the check below that most work is still owed at the wipe does not depend on a quiet one).
     await service!.stop();
-    await startService({ JOB_PAUSE_BEFORE_APPEND_MS: '120', WORKER_CONCURRENCY: '1' }, 'wipe.sqlite', wipePrefix);
+    await startService({ JOB_PAUSE_BEFORE_APPEND_MS: '400', WORKER_CONCURRENCY: '1' }, 'wipe.sqlite', wipePrefix);
     const claimId = expectStatus(await admin.post('/api/claims', crimeaClaimBody({ statement: 'Wipe target [wipe-claim]' })), 201).body.id as string;
     const pledgeId = expectStatus(await admin.post('/api/claims', pledgeBody({ statement: 'Wipe pledge [wipe-pledge]' })), 201).body.id as string;
     const posted = await pool(

@@ -8,6 +8,7 @@ import { loadConfig, type AppConfig } from '../../src/config/app-config';
 import { tempDbPath } from './temp';
 import { createHash } from 'node:crypto';
 import { TEST_PG_URL, dropSchema } from './postgres';
+import { recordResponses, type OpenApiDoc } from './openapi-check';
 
 export { tempDbPath };
 
@@ -30,6 +31,36 @@ function postgresOverrides(dbPath: string): Partial<AppConfig> {
   const schema = `cl_t_${createHash('sha256').update(dbPath).digest('hex').slice(0, 16)}`;
   schemasInUse.add(schema);
   return { databaseUrl: TEST_PG_URL, databaseSchema: schema };
+}
+
+/**
+ * Answers outside the OpenAPI document, seen since the last check. Every app bootApp starts
+ * checks each of its answers against its own /docs-json (test/support/openapi-check.ts); the
+ * test during which such an answer went out fails here, with the path, status and schema error.
+ */
+const documentViolations: string[] = [];
+function failOnDocumentViolations(): void {
+  if (documentViolations.length === 0) return;
+  const seen = documentViolations.splice(0);
+  throw new Error(`${seen.length} answer(s) outside the OpenAPI document:\n- ${[...new Set(seen)].slice(0, 10).join('\n- ')}`);
+}
+afterEach(failOnDocumentViolations);
+afterAll(failOnDocumentViolations);
+
+/**
+ * Makes the app ready with every answer checked against its own OpenAPI document (unless
+ * `checkResponses` is false or OPENAPI_RESPONSE_CHECK=off): bootApp and the other e2e boot
+ * helpers call this instead of `fastify.ready()`.
+ */
+export async function readyWithDocumentCheck(app: NestFastifyApplication, options: Pick<BootOptions, 'checkResponses' | 'onDocumentViolation'> = {}): Promise<void> {
+  const fastify = app.getHttpAdapter().getInstance();
+  const check = options.checkResponses ?? process.env.OPENAPI_RESPONSE_CHECK !== 'off';
+  const loadDocument = check ? recordResponses(fastify, options.onDocumentViolation ?? ((violation) => documentViolations.push(violation))) : null;
+  await fastify.ready();
+  if (!loadDocument) return;
+  const doc = await fastify.inject({ method: 'GET', url: '/docs-json' });
+  if (doc.statusCode !== 200) throw new Error(`GET /docs-json answered ${doc.statusCode}: the answers cannot be checked`);
+  loadDocument(doc.json() as OpenApiDoc);
 }
 
 /** The admin key every test app is booted with (the `ADMIN_API_KEY` of a real deployment). */
@@ -55,6 +86,13 @@ export interface BootOptions {
   overrides?: Partial<AppConfig>;
   /** Reuse an existing database file (e.g. to boot again after a restart); the caller owns it. */
   dbPath?: string;
+  /**
+   * Check every answer against the app's OpenAPI document (default: on; OPENAPI_RESPONSE_CHECK=off
+   * turns it off for a local run). Off only for a test that sends what no document describes.
+   */
+  checkResponses?: boolean;
+  /** Where answers outside the document go instead of failing the current test (the fuzz test reports them itself). */
+  onDocumentViolation?: (violation: string) => void;
 }
 
 /**
@@ -76,11 +114,12 @@ export async function bootApp(options: BootOptions = {}): Promise<TestApp> {
       ...options.overrides,
     },
   );
-  let app: NestFastifyApplication;
+  let app: NestFastifyApplication | undefined;
   try {
     app = await createApp(config);
-    await app.getHttpAdapter().getInstance().ready();
+    await readyWithDocumentCheck(app, options);
   } catch (err) {
+    await app?.close().catch(() => undefined);
     temp?.cleanup();
     throw err;
   }

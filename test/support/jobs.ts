@@ -529,22 +529,28 @@ export function freePort(): Promise<number> {
 }
 
 /** `redis-cli ping` (a client of its own that leaves no sockets or timers behind in this process). */
-function redisCliPing(port: number): Promise<boolean> {
+function redisCliPing(port: number, password?: string): Promise<boolean> {
+  // REDISCLI_AUTH: the password without a warning about passwords on the command line.
+  const env = password === undefined ? process.env : { ...process.env, REDISCLI_AUTH: password };
   return new Promise((resolve) => {
-    execFile('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'ping'], { timeout: 2_000 }, (err, stdout) => {
+    execFile('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'ping'], { timeout: 2_000, env }, (err, stdout) => {
       resolve(!err && stdout.trim() === 'PONG');
     });
   });
 }
 
-/** A throwaway redis-server with no persistence, on the given port; resolves once it answers PING. */
-export async function startRedisServer(port: number): Promise<Child> {
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+/**
+ * A throwaway redis-server with no persistence, on the given port; resolves once it answers PING.
+ * `requirepass`: it asks clients for this password (as the compose file's Redis does).
+ */
+export async function startRedisServer(port: number, opts: { requirepass?: string } = {}): Promise<Child> {
+  const auth = opts.requirepass === undefined ? [] : ['--requirepass', opts.requirepass];
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...auth], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const child = track(proc, `redis-server :${port}`);
   try {
-    await waitFor(`redis-server on port ${port} to answer`, () => redisCliPing(port), (pong) => pong, { timeoutMs: 10_000, intervalMs: 50 });
+    await waitFor(`redis-server on port ${port} to answer`, () => redisCliPing(port, opts.requirepass), (pong) => pong, { timeoutMs: 10_000, intervalMs: 50 });
   } catch (err) {
     await child.kill('SIGKILL');
     throw err;

@@ -1,9 +1,10 @@
 import 'reflect-metadata';
 import type { DataSource } from 'typeorm';
-import { createDataSource, migrate } from '../../src/database/data-source';
+import { createDataSource, createDataSourceFor, migrate } from '../../src/database/data-source';
 import type { EventMetadata } from '../../src/domain/events';
 import { EventStore } from '../../src/ledger/event-store';
 import { LedgerReader } from '../../src/ledger/ledger-reader';
+import { TEST_PG_URL, dropSchema, uniqueSchema } from './postgres';
 import { tempDbPath } from './temp';
 
 export interface TestLedger {
@@ -35,6 +36,34 @@ export async function openLedger(clock?: () => Date): Promise<TestLedger> {
         if (ds.isInitialized) await ds.destroy();
       } finally {
         temp.cleanup();
+      }
+    },
+  };
+}
+
+/** Like openLedger, on either database: PostgreSQL gets a fresh schema in the test database, dropped by close(). */
+export async function openLedgerOn(dialect: 'sqlite' | 'postgres', clock?: () => Date): Promise<TestLedger> {
+  if (dialect === 'sqlite') return openLedger(clock);
+  const schema = uniqueSchema('ledger');
+  const config = { databasePath: '', databaseUrl: TEST_PG_URL, databaseSchema: schema };
+  const ds = createDataSourceFor(config);
+  await ds.initialize();
+  await migrate(ds);
+  const store = await EventStore.openFor(config, clock);
+  let closed = false;
+  return {
+    ds,
+    store,
+    reader: new LedgerReader(ds),
+    dbPath: '',
+    async close() {
+      if (closed) return;
+      closed = true;
+      try {
+        await store.close();
+        if (ds.isInitialized) await ds.destroy();
+      } finally {
+        await dropSchema(schema);
       }
     },
   };

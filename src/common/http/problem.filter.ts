@@ -8,8 +8,13 @@ import type { RouteTable } from './route-table';
 
 const NOT_JSON = 'the body must be JSON: send Content-Type: application/json';
 
+/** What the request was allowed, to say in the answer (the route's body limit, for a 413). */
+export interface ProblemContext {
+  bodyLimit?: number;
+}
+
 /** The one place where errors become HTTP answers (RFC 9457 problem+json). */
-export function toProblem(err: unknown): { problem: Problem; headers: Record<string, string> } {
+export function toProblem(err: unknown, ctx: ProblemContext = {}): { problem: Problem; headers: Record<string, string> } {
   const headers: Record<string, string> = {};
   if (err instanceof RequestValidationError) {
     return { problem: problem(err.status, err.message, { errors: err.errors }), headers };
@@ -44,8 +49,12 @@ export function toProblem(err: unknown): { problem: Problem; headers: Record<str
           ? ((response as { message: string[] }).message).join('; ')
           : String((response as { message?: unknown }).message ?? err.message);
     if (status === 401) headers['www-authenticate'] = 'Bearer';
+    // A rate limit's wait (tooManyRequests in src/auth/rate-limit.ts), however the 429 is thrown.
+    const retryAfter = (response as { retryAfter?: unknown }).retryAfter;
+    if (status === 429 && typeof retryAfter === 'number') headers['retry-after'] = String(retryAfter);
     // Fastify's own errors reach here wrapped by Nest (HttpException with Fastify's message).
     if (status === 415) return { problem: problem(415, NOT_JSON), headers };
+    if (status === 413) return { problem: problem(413, bodyTooLarge(ctx.bodyLimit)), headers };
     // A 400 that no DTO explained (unparsable JSON, wrong body type) is about the body itself.
     const errors = status === 400 ? [{ field: 'body', message: detail }] : undefined;
     return { problem: problem(status, detail, errors ? { errors } : {}), headers };
@@ -56,7 +65,7 @@ export function toProblem(err: unknown): { problem: Problem; headers: Record<str
     const status = fastifyErr.statusCode;
     const detail =
       status === 413
-        ? 'request body is larger than 1 MiB'
+        ? bodyTooLarge(ctx.bodyLimit)
         : fastifyErr.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
           ? NOT_JSON
           : (fastifyErr.message ?? 'bad request');
@@ -64,6 +73,11 @@ export function toProblem(err: unknown): { problem: Problem; headers: Record<str
     return { problem: problem(status, detail, field ? { errors: field } : {}), headers };
   }
   return { problem: problem(500, 'internal error; the request was not applied'), headers };
+}
+
+/** The 413 detail: the limit in bytes, as configured for the route (Fastify's bodyLimit). */
+export function bodyTooLarge(limit: number | undefined): string {
+  return typeof limit === 'number' && limit > 0 ? `body exceeds ${limit} bytes` : 'body exceeds the size limit';
 }
 
 @Catch()
@@ -91,7 +105,8 @@ export class ProblemFilter implements ExceptionFilter {
         return;
       }
     }
-    const { problem: p, headers } = toProblem(err);
+    const req = http.getRequest<FastifyRequest | undefined>();
+    const { problem: p, headers } = toProblem(err, { bodyLimit: req?.routeOptions?.bodyLimit });
     if (p.status >= 500) this.logger.error((err as Error)?.stack ?? String(err));
     sendProblem(reply, p, headers);
   }

@@ -1,7 +1,7 @@
 import type { ValidationError } from 'class-validator';
 import type { FieldError } from './problem';
 
-/** Bad input, with one entry per offending field (dotted path, e.g. `source.url`). */
+/** Bad input, with one entry per offending field (its path, e.g. `source.url`, `scope.places[0].lat`). */
 export class RequestValidationError extends Error {
   constructor(
     readonly errors: FieldError[],
@@ -15,13 +15,27 @@ export class RequestValidationError extends Error {
   }
 }
 
+/** The path of `property` under `prefix`: array items by index (`topics[1]`, `scope.places[0].lat`), members dotted. */
+export function fieldPath(prefix: string, property: string): string {
+  if (!prefix) return property;
+  return /^\d+$/.test(property) ? `${prefix}[${property}]` : `${prefix}.${property}`;
+}
+
+/** A message about one item of an array (an `each` validator's, e.g. "topics[1] must be a string") names that item. */
+const ITEM_MESSAGE = /^([A-Za-z_$][\w$]*)\[(\d+)\] /;
+
 export function flattenValidationErrors(errors: ValidationError[], prefix = ''): FieldError[] {
   const out: FieldError[] = [];
   for (const err of errors) {
-    const field = prefix ? `${prefix}.${err.property}` : err.property;
+    const field = fieldPath(prefix, err.property);
     for (const message of messagesOf(err.constraints ?? {})) {
       // class-validator's whitelist message names the property only; say where it is.
-      out.push({ field, message: message.startsWith('property ') ? `unknown field "${field}"` : message });
+      if (message.startsWith('property ')) {
+        out.push({ field, message: `unknown field "${field}"` });
+        continue;
+      }
+      const item = ITEM_MESSAGE.exec(message);
+      out.push({ field: item && item[1] === err.property ? `${field}[${item[2]}]` : field, message });
     }
     if (err.children?.length) out.push(...flattenValidationErrors(err.children, field));
   }

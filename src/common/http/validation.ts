@@ -1,5 +1,7 @@
 import { BadRequestException, ValidationPipe, type ArgumentMetadata } from '@nestjs/common';
 import { ValidationOptions, registerDecorator, type ValidationArguments } from 'class-validator';
+import { maxHeaderSize } from 'node:http';
+import { problem } from './problem';
 import { RequestValidationError, flattenValidationErrors } from './request-validation.error';
 
 const ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-](\d{2}):(\d{2}))$/;
@@ -49,7 +51,14 @@ export function IsText(min: number, max: number, options?: ValidationOptions): P
       constraints: [min, max],
       validator: {
         validate: (v: unknown) => textProblem(v, min, max) === null,
-        defaultMessage: (a?: ValidationArguments) => `${a?.property} ${textProblem(a?.value, min, max)}`,
+        defaultMessage: (a?: ValidationArguments) => {
+          // With `each`, the value is the whole array: name the first bad item by its index.
+          if (options?.each && Array.isArray(a?.value)) {
+            const i = a.value.findIndex((item) => textProblem(item, min, max) !== null);
+            if (i >= 0) return `${a.property}[${i}] ${textProblem(a.value[i], min, max)}`;
+          }
+          return `${a?.property} ${textProblem(a?.value, min, max)}`;
+        },
       },
     });
 }
@@ -151,4 +160,29 @@ export function createValidationPipe(): ValidationPipe {
       return new RequestValidationError(flat);
     },
   });
+}
+
+/**
+ * Node reads a request line and its headers up to `http.maxHeaderSize` bytes together (16 KiB)
+ * and refuses more (HPE_HEADER_OVERFLOW, answered 431). When the request line itself is most of
+ * that, the URL is what is too long: 414, saying the limit.
+ */
+export const URL_TOO_LONG = `the URL is too long: the request line and headers may be at most ${maxHeaderSize} bytes together`;
+
+/** The 414 problem for an over-long URL (written to the socket: Node refused the request before Fastify saw it). */
+export function urlTooLongProblem() {
+  return problem(414, URL_TOO_LONG, { title: 'URI Too Long', type: 'urn:claim-ledger:problem:uri-too-long', errors: [{ field: 'url', message: URL_TOO_LONG }] });
+}
+
+/**
+ * Was the head refused for its request line (414) rather than its headers (431)? `raw` is the data
+ * Node's parser was reading: a request line that starts there and runs over half the limit.
+ */
+export function requestLineTooLong(raw: Buffer | undefined): boolean {
+  const half = Math.floor(maxHeaderSize / 2);
+  if (!raw || raw.length <= half) return false;
+  const head = raw.subarray(0, half + 2).toString('latin1');
+  if (!/^[A-Z]{3,10} /.test(head)) return false;
+  const end = head.indexOf('\r\n');
+  return end === -1 || end >= half;
 }

@@ -3,7 +3,8 @@
  *
  * Data comes from the JSON API with the key from localStorage (sent as a Bearer token) when
  * reads are not public. Live updates come from GET /api/events/stream through EventSource;
- * EventSource cannot send headers, so the key goes as ?access_token= on that route only.
+ * EventSource cannot send headers, and a key must never be in a URL, so with a key the page first
+ * gets a single-use ticket (POST /api/events/stream-tickets) and opens the stream with ?ticket=.
  */
 (function () {
   'use strict';
@@ -246,19 +247,49 @@
     el.textContent = text;
   }
 
+  /** A single-use ticket for one stream connection (keys never go in URLs). */
+  function streamTicket() {
+    return fetch('/api/events/stream-tickets', {
+      method: 'POST',
+      headers: { Accept: 'application/json', Authorization: 'Bearer ' + state.key },
+      cache: 'no-store',
+    }).then(function (res) {
+      if (res.status !== 201) throw new ApiError(res.status, 'no stream ticket (HTTP ' + res.status + ')');
+      return res.json();
+    }).then(function (body) { return body.ticket; });
+  }
+
   function connectFeed() {
     if (state.es) { state.es.close(); state.es = null; }
     clearTimeout(state.retryTimer);
-    var after = state.lastEventId !== null ? state.lastEventId : state.head;
-    var url = '/api/events/stream?after=' + encodeURIComponent(String(after));
-    if (state.key) url += '&access_token=' + encodeURIComponent(state.key);
+    var attempt = (state.feedAttempt || 0) + 1;
+    state.feedAttempt = attempt;
     setLive('connecting', 'Live: connecting…');
+    (state.key ? streamTicket() : Promise.resolve(null)).then(function (ticket) {
+      if (state.feedAttempt !== attempt) return; // a newer connect() took over meanwhile
+      var after = state.lastEventId !== null ? state.lastEventId : state.head;
+      var url = '/api/events/stream?after=' + encodeURIComponent(String(after));
+      if (ticket) url += '&ticket=' + encodeURIComponent(ticket);
+      openFeed(url, Boolean(ticket));
+    }).catch(function () {
+      setLive('off', 'Live: off');
+      state.retryTimer = setTimeout(connectFeed, 5000);
+    });
+  }
+
+  function openFeed(url, ticketed) {
     var es = new EventSource(url);
     state.es = es;
     es.onopen = function () { setLive('on', 'Live'); };
     es.onerror = function () {
-      if (es.readyState === EventSource.CLOSED) {
-        // Refused (e.g. a bad key) or the server went away for good: try again later ourselves.
+      if (ticketed) {
+        // A ticket opens one connection: EventSource's own reconnect would reuse it, so reconnect
+        // ourselves with a new ticket (resuming after the last event seen).
+        es.close();
+        setLive('connecting', 'Live: reconnecting…');
+        state.retryTimer = setTimeout(connectFeed, 1000);
+      } else if (es.readyState === EventSource.CLOSED) {
+        // Refused or the server went away for good: try again later ourselves.
         setLive('off', 'Live: off');
         state.retryTimer = setTimeout(connectFeed, 5000);
       } else {
@@ -427,7 +458,7 @@
       if (state.loadingClaim !== wanted) return; // the reader moved on meanwhile
       var claim = r[0];
       state.claim = claim;
-      renderClaim(claim, r[1].points || [], asOf);
+      renderClaim(claim, r[1].points || [], asOf, r[1].world || []);
       showError(null);
       if (claim.status !== 'unverified' || claim.publishedReview) loadReview(id, claim);
       loadReviewHistory(id, claim);
@@ -495,7 +526,7 @@
     }, function () { /* viewers without access, or an older server: nothing to show */ });
   }
 
-  function renderClaim(c, points, asOf) {
+  function renderClaim(c, points, asOf, world) {
     var view = $('claim-view');
     var lastChange = c.statusHistory[c.statusHistory.length - 1];
     view.textContent = '';
@@ -525,10 +556,25 @@
     var side = h('div');
     view.appendChild(h('div', { class: 'grid' }, main, side));
 
-    // Timeline chart
+    // Timeline chart: ledger time (when recorded) or world time (when observed), a toggle.
+    var chartBox = h('div', { id: 'chart-box' });
+    var timeButtons = {};
+    function drawChart() {
+      state.chartTime = state.chartTime === 'world' ? 'world' : 'ledger';
+      chartBox.textContent = '';
+      chartBox.appendChild(timelineChart(points, asOf, world, state.chartTime));
+      Object.keys(timeButtons).forEach(function (k) { timeButtons[k].setAttribute('aria-pressed', String(k === state.chartTime)); });
+    }
+    ['ledger', 'world'].forEach(function (mode) {
+      timeButtons[mode] = h('button', { type: 'button', id: 'chart-time-' + mode, class: 'chart-time', text: mode === 'ledger' ? 'Ledger time' : 'World time',
+        title: mode === 'ledger' ? 'When each event was recorded in the ledger' : 'When things happened: the claim made, the evidence observed' });
+      timeButtons[mode].addEventListener('click', function () { state.chartTime = mode; drawChart(); });
+    });
+    drawChart();
     main.appendChild(h('section', { class: 'panel', 'aria-labelledby': 'chart-title' },
       h('h2', { id: 'chart-title', text: 'Weight of evidence over time' }),
-      timelineChart(points, asOf),
+      h('div', { class: 'chart-time-toggle', role: 'group', 'aria-label': 'Time axis' }, timeButtons.ledger, timeButtons.world),
+      chartBox,
       h('div', { class: 'legend' },
         h('span', { class: 'key-support', text: 'support (S)' }),
         h('span', { class: 'key-contradict', text: 'contradiction (X)' }),
@@ -625,27 +671,71 @@
 
   // ---------------------------------------------------------------- timeline chart (inline SVG)
 
-  function timelineChart(points, asOf) {
-    var W = 720, H = 240, L = 44, R = 16, T = 26, B = 34;
+  /**
+   * The chart in ledger time (each event at its recordedAt; the lines are the weights after each
+   * event) or world time (the claim at madeAt, each piece of evidence attached now at its
+   * observedAt, the lines the weights of what had been observed by then; status changes at the
+   * latest observation they rest on).
+   */
+  function timelineChart(points, asOf, world, mode) {
+    var W = 720, H = 240, L = 44, R = 16, B = 34;
+    var worldTime = mode === 'world';
+    var recorded = points.filter(function (p) { return p.type === 'ClaimRecorded'; })[0];
     if (!points.length) return h('p', { class: 'muted', text: 'Nothing recorded yet.' });
-    var t0 = Date.parse(points[0].at);
-    var tEnd = asOf ? Date.parse(asOf) : Date.now();
-    var tLast = Date.parse(points[points.length - 1].at);
+    if (worldTime && !recorded) return h('p', { class: 'muted', text: 'Nothing observed yet.' });
+    // The series drawn: [{t, support, contradict, dot?}] in time order.
+    var series, changes;
+    if (worldTime) {
+      series = [{ t: Date.parse(recorded.observedAt), support: 0, contradict: 0 }].concat((world || []).map(function (w) {
+        return { t: Date.parse(w.observedAt), support: w.support, contradict: w.contradict, dot: { stance: w.stance, label: w.stance + ' evidence observed ' + fmtDate(w.observedAt, true), iso: w.observedAt, id: w.evidenceId } };
+      }));
+      changes = points.filter(function (p) { return p.statusChange && p.observedAt; })
+        .map(function (p) { return { t: Date.parse(p.observedAt), to: p.statusChange.to, iso: p.observedAt }; });
+    } else {
+      series = points.map(function (p) {
+        var attach = p.type === 'EvidenceAttached' || p.type === 'EvidenceDetached';
+        return { t: Date.parse(p.at), support: p.support, contradict: p.contradict,
+          dot: attach ? { stance: p.stance, label: (p.type === 'EvidenceAttached' ? 'attached ' : 'detached ') + p.stance + ' evidence, ' + fmtDate(p.at, true), iso: p.at, id: p.evidenceId } : null };
+      });
+      changes = points.filter(function (p) { return p.statusChange; }).map(function (p) { return { t: Date.parse(p.at), to: p.statusChange.to, iso: p.at }; });
+    }
+    series.sort(function (a, b) { return a.t - b.t; });
+    changes.sort(function (a, b) { return a.t - b.t; });
+    var t0 = series[0].t;
+    var tLast = Math.max(series[series.length - 1].t, changes.length ? changes[changes.length - 1].t : t0);
+    var tEnd = worldTime ? tLast : asOf ? Date.parse(asOf) : Date.now();
     var t1 = Math.max(tEnd, tLast);
     if (t1 - t0 < 1000) t1 = t0 + 1000;
     var maxW = 1;
-    points.forEach(function (p) { maxW = Math.max(maxW, p.support, p.contradict); });
+    series.forEach(function (p) { maxW = Math.max(maxW, p.support, p.contradict); });
     maxW = Math.ceil(maxW * 1.15 * 2) / 2;
     var x = function (t) { return L + ((t - t0) / (t1 - t0)) * (W - L - R); };
+
+    // Status-change labels, laid out before anything else: a label goes in the lowest row where it
+    // does not overlap the labels already there; the plot starts below the rows used.
+    var ROW = 13, GAP = 6;
+    var widths = measureLabels(changes.map(function (c) { return c.to; }));
+    var rowsEnd = [];
+    var labels = changes.map(function (c, i) {
+      var px = x(c.t);
+      var w = widths[i];
+      var left = px + 4 + w > W - 2 ? px - 4 - w : px + 4;
+      var row = 0;
+      while (rowsEnd[row] !== undefined && rowsEnd[row] + GAP > left) row++;
+      rowsEnd[row] = left + w;
+      return { px: px, left: left, width: w, row: row, text: c.to, iso: c.iso };
+    });
+    var rows = Math.max(1, rowsEnd.length);
+    var T = 14 + rows * ROW;
+    H = 206 + rows * ROW;
     var y = function (v) { return T + (1 - v / maxW) * (H - T - B); };
 
-    var changes = points.filter(function (p) { return p.statusChange; });
-    var title = 'Support and contradiction weight over time';
+    var title = 'Support and contradiction weight over ' + (worldTime ? 'world time (when observed)' : 'ledger time (when recorded)');
+    var now = series[series.length - 1];
     var desc = changes.length
-      ? 'Status changes: ' + changes.map(function (p) { return p.statusChange.to + ' at ' + fmtDate(p.at, true); }).join('; ') +
-        '. Now S = ' + points[points.length - 1].support + ', X = ' + points[points.length - 1].contradict + '.'
+      ? 'Status changes: ' + changes.map(function (c) { return c.to + ' at ' + fmtDate(c.iso, true); }).join('; ') + '. Now S = ' + now.support + ', X = ' + now.contradict + '.'
       : 'No evidence has changed the status yet.';
-    var svg = s('svg', { class: 'chart', viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-labelledby': 'chart-svg-title chart-svg-desc' },
+    var svg = s('svg', { class: 'chart', 'data-time': worldTime ? 'world' : 'ledger', viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-labelledby': 'chart-svg-title chart-svg-desc' },
       s('title', { id: 'chart-svg-title', text: title }),
       s('desc', { id: 'chart-svg-desc', text: desc }));
 
@@ -657,52 +747,68 @@
     }
     svg.appendChild(s('line', { class: 'axis', x1: L, x2: W - R, y1: y(0), y2: y(0) }));
     svg.appendChild(s('line', { class: 'axis', x1: L, x2: L, y1: T, y2: y(0) }));
-    // x ticks: start, middle, end
+    // x ticks: start, middle, end (data-t: the time each stands for)
     var span = t1 - t0;
     var tickFmt = span < 120000
       ? new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' })
       : span < 2 * 86400000
         ? new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' })
-        : new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric' });
+        : new Intl.DateTimeFormat(undefined, { year: span > 300 * 86400000 ? 'numeric' : undefined, month: 'short', day: 'numeric' });
     [0, 0.5, 1].forEach(function (f) {
       var t = t0 + f * span;
-      svg.appendChild(s('text', { class: 'tick', x: x(t), y: H - 12, 'text-anchor': f === 0 ? 'start' : f === 1 ? 'end' : 'middle', text: tickFmt.format(new Date(t)) }));
+      svg.appendChild(s('text', { class: 'tick tick-x', 'data-t': new Date(t).toISOString(), x: x(t), y: H - 12, 'text-anchor': f === 0 ? 'start' : f === 1 ? 'end' : 'middle', text: tickFmt.format(new Date(t)) }));
     });
 
-    // status change markers
-    changes.forEach(function (p, i) {
-      var px = x(Date.parse(p.at));
-      svg.appendChild(s('line', { class: 'status-line', x1: px, x2: px, y1: T - 4, y2: y(0) }));
-      var anchor = px > W - 90 ? 'end' : 'start';
-      svg.appendChild(s('text', { class: 'status-label', x: anchor === 'end' ? px - 4 : px + 4, y: T - 10 + (i % 2) * 12, 'text-anchor': anchor, text: p.statusChange.to }));
+    // status change markers and their labels
+    labels.forEach(function (l) {
+      svg.appendChild(s('line', { class: 'status-line', x1: l.px, x2: l.px, y1: T - 4, y2: y(0) }));
+      svg.appendChild(s('text', { class: 'status-label', 'data-t': l.iso, x: l.left, y: T - 8 - l.row * ROW, 'text-anchor': 'start', text: l.text }));
     });
 
     // step lines, carried on to the end of the window
     function stepPath(key) {
       var d = '';
-      var prev = null;
-      points.forEach(function (p) {
-        var px = x(Date.parse(p.at));
-        var py = y(p[key]);
-        if (prev === null) d += 'M' + px.toFixed(1) + ' ' + py.toFixed(1);
-        else d += ' H' + px.toFixed(1) + ' V' + py.toFixed(1);
-        prev = py;
+      series.forEach(function (p, i) {
+        var px = x(p.t).toFixed(1);
+        var py = y(p[key]).toFixed(1);
+        d += i === 0 ? 'M' + px + ' ' + py : ' H' + px + ' V' + py;
       });
-      d += ' H' + x(t1).toFixed(1);
-      return d;
+      return d + ' H' + x(t1).toFixed(1);
     }
     svg.appendChild(s('path', { class: 'line-support', d: stepPath('support') }));
     svg.appendChild(s('path', { class: 'line-contradict', d: stepPath('contradict') }));
-    points.forEach(function (p) {
-      if (p.type !== 'EvidenceAttached' && p.type !== 'EvidenceDetached') return;
-      var key = p.stance === 'supports' ? 'support' : 'contradict';
-      svg.appendChild(s('circle', { class: p.stance === 'supports' ? 'dot-support' : 'dot-contradict', cx: x(Date.parse(p.at)), cy: y(p[key]), r: 4 },
-        s('title', { text: (p.type === 'EvidenceAttached' ? 'attached ' : 'detached ') + p.stance + ' evidence, ' + fmtDate(p.at, true) })));
+    series.forEach(function (p) {
+      if (!p.dot) return;
+      var key = p.dot.stance === 'supports' ? 'support' : 'contradict';
+      svg.appendChild(s('circle', { class: p.dot.stance === 'supports' ? 'dot-support' : 'dot-contradict', 'data-t': p.dot.iso, 'data-evidence-id': p.dot.id || '', cx: x(p.t), cy: y(p[key]), r: 4 },
+        s('title', { text: p.dot.label })));
     });
-    if (asOf) {
+    if (asOf && !worldTime) {
       svg.appendChild(s('line', { class: 'asof-line', x1: x(tEnd), x2: x(tEnd), y1: T - 4, y2: y(0) }));
     }
     return svg;
+  }
+
+  /** Widths of status labels as the chart draws them (an off-screen chart measures the text). */
+  function measureLabels(texts) {
+    if (!texts.length) return [];
+    var probe = s('svg', { class: 'chart', viewBox: '0 0 720 240' });
+    // Through CSSOM: the CSP allows no style attributes. 720px wide: one unit per pixel.
+    probe.style.position = 'absolute';
+    probe.style.left = '-10000px';
+    probe.style.top = '0';
+    probe.style.width = '720px';
+    probe.style.visibility = 'hidden';
+    document.body.appendChild(probe);
+    var widths = texts.map(function (t) {
+      var el = s('text', { class: 'status-label', x: 0, y: 20, text: t });
+      probe.appendChild(el);
+      var w = el.getComputedTextLength ? el.getComputedTextLength() : 0;
+      // No layout (a hidden document): a generous guess, 7 units per character at 11px bold.
+      return w > 0 ? Math.ceil(w) : t.length * 7;
+    });
+    document.body.removeChild(probe);
+    return widths;
   }
 
   // ---------------------------------------------------------------- routing

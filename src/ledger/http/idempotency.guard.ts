@@ -1,4 +1,4 @@
-import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { DataSource } from 'typeorm';
@@ -6,7 +6,8 @@ import type { Principal } from '../../domain/types';
 import { RequestValidationError } from '../../common/http/request-validation.error';
 import type { IdempotencyRecord, AppendResult, StoredResponse } from '../event-store.types';
 import { canonicalize } from '../canonical-json';
-import { findReplay, type IdempotencyContext, type RowReader } from '../idempotency';
+import { expiredBefore, findReplay, type IdempotencyContext, type RowReader } from '../idempotency';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 
 export type IdempotentRequest = FastifyRequest & { principal?: Principal; idempotency?: IdempotencyContext };
 
@@ -25,8 +26,8 @@ function requestHash(req: FastifyRequest): string {
 }
 
 /**
- * Idempotency-Key on every POST. A key already used answers with the first response (same
- * body, or 409 for another body) before anything runs; the write itself stores the response
+ * Idempotency-Key on every POST. A key already used (within IDEMPOTENCY_TTL_HOURS) answers with
+ * the first response (same body, or 409 for another body) before anything runs; the write itself stores the response
  * in its own transaction and re-checks there, so two racing retries still write once.
  * A guard (the last, after the key and its rate limit), not an interceptor: it only has to
  * look before the handler runs, and a global interceptor wraps every request of every route
@@ -37,8 +38,13 @@ export class IdempotencyGuard implements CanActivate {
   /** Committed rows, read on TypeORM's connection (never waiting for the writer). */
   private readonly committed: RowReader;
 
-  constructor(ds: DataSource) {
+  private readonly now: () => Date;
+  private readonly ttlHours: number;
+
+  constructor(ds: DataSource, @Inject(APP_CONFIG) config: AppConfig) {
     this.committed = { get: async <T>(sql: string, params?: unknown[]) => ((await ds.query(sql, params)) as T[])[0] };
+    this.now = config.clock ?? (() => new Date());
+    this.ttlHours = config.idempotencyTtlHours;
   }
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
@@ -52,7 +58,16 @@ export class IdempotencyGuard implements CanActivate {
     if (typeof raw !== 'string' || !KEY_SHAPE.test(raw)) {
       throw RequestValidationError.field('Idempotency-Key', 'Idempotency-Key must be 1..255 visible ASCII characters');
     }
-    const idem: IdempotencyContext = { scope: req.principal?.id ?? 'anonymous', key: raw, requestHash: requestHash(req) };
+    // Records older than IDEMPOTENCY_TTL_HOURS count as absent (IdempotencyPurger deletes them later);
+    // the record this request leaves is stamped by the same clock.
+    const now = this.now();
+    const idem: IdempotencyContext = {
+      scope: req.principal?.id ?? 'anonymous',
+      key: raw,
+      requestHash: requestHash(req),
+      expiredBefore: expiredBefore(now, this.ttlHours),
+      at: now.toISOString(),
+    };
     const replay = await findReplay(this.committed, idem);
     if (replay) throw replay;
     req.idempotency = idem;

@@ -3,17 +3,17 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, getSchemaPath, type OpenAPIObject } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { API_KEY_SCHEME } from '../../common/http/openapi';
-import { problem, sendProblem } from '../../common/http/problem';
 import { FieldErrorSchema, ProblemSchema } from '../../common/http/schemas';
-import { HealthCheckItemSchema, HealthProblemSchema, HealthSchema } from '../health.schema';
-import { serveDirectory } from '../static-files';
+import { HealthChecksSchema, HealthProblemSchema, HealthQueueWorkersSchema, HealthSchema } from '../health.schema';
+import { documentValidatorRules, refineDocument } from './document-rules';
+import { refuseFraming, serveFiles } from '../static-files';
 
 /**
  * Schemas named by a $ref that no route's decorators register (so $refs resolve everywhere).
  * The others are registered by the routes that answer them; each sits beside the view it
  * describes (e.g. src/evidence/evidence-view.schema.ts), the shared pieces in src/common/http/.
  */
-const OPENAPI_SCHEMAS = [FieldErrorSchema, ProblemSchema, HealthCheckItemSchema, HealthSchema, HealthProblemSchema];
+const OPENAPI_SCHEMAS = [FieldErrorSchema, ProblemSchema, HealthChecksSchema, HealthQueueWorkersSchema, HealthSchema, HealthProblemSchema];
 
 export const DOCS_PATH = 'docs';
 export const DOCS_JSON_PATH = 'docs-json';
@@ -41,6 +41,9 @@ export function buildOpenApiDocument(app: INestApplication, queueBoard: boolean)
     .setTitle('claim-ledger')
     .setDescription(DESCRIPTION)
     .setVersion('1')
+    .setLicense('MIT', 'https://opensource.org/licenses/MIT')
+    // Relative: the document is served by the API it describes, wherever that is deployed.
+    .addServer('/', 'This server')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'API key', description: 'An API key (clk_…) or ADMIN_API_KEY' }, API_KEY_SCHEME)
     .addTag('claims', 'Claims and pledges')
     .addTag('evidence', 'Evidence, field reports and retractions')
@@ -48,6 +51,7 @@ export function buildOpenApiDocument(app: INestApplication, queueBoard: boolean)
     .addTag('api-keys', 'Key management (admin)')
     .addTag('operations', 'Health, metrics, queue board')
     .build();
+  documentValidatorRules();
   const document = SwaggerModule.createDocument(app, config, {
     extraModels: OPENAPI_SCHEMAS,
     operationIdFactory: (controllerKey: string, methodKey: string) => `${controllerKey.replace(/Controller$/, '')}_${methodKey}`,
@@ -75,7 +79,7 @@ export function buildOpenApiDocument(app: INestApplication, queueBoard: boolean)
     },
   };
   if (!queueBoard) document.paths['/queues'].get!.summary += ' (not enabled in this process: no REDIS_URL)';
-  return document;
+  return refineDocument(document);
 }
 
 const UI_HTML = `<!DOCTYPE html>
@@ -111,21 +115,24 @@ const UI_INIT = `window.addEventListener('load', function () {
 /**
  * GET /docs (Swagger UI) and GET /docs-json (the document). Public: no key needed.
  * @nestjs/swagger serves the JSON; the UI page and swagger-ui-dist's assets are served here
- * (not through @nestjs/swagger's UI, which needs @fastify/static: see static-files.ts).
+ * (the files with @fastify/static, static-files.ts): a page of our own that loads /docs-json, where
+ * @nestjs/swagger's UI would copy the whole document into its init script.
  */
 export function setupOpenApi(app: NestFastifyApplication, queueBoard: boolean): OpenAPIObject {
   const document = buildOpenApiDocument(app, queueBoard);
   SwaggerModule.setup(DOCS_PATH, app, document, { ui: false, raw: ['json'], jsonDocumentUrl: DOCS_JSON_PATH });
   const fastify = app.getHttpAdapter().getInstance();
-  const page = async (_req: unknown, reply: FastifyReply) => reply.header('content-type', 'text/html; charset=utf-8').send(UI_HTML);
-  fastify.get(`/${DOCS_PATH}`, page);
-  fastify.get(`/${DOCS_PATH}/`, page);
-  fastify.get(`/${DOCS_PATH}/init.js`, async (_req, reply) =>
-    reply.header('content-type', 'application/javascript; charset=utf-8').send(UI_INIT),
-  );
-  serveDirectory(fastify, `/${DOCS_PATH}/assets`, swaggerUiAssetsPath(), (reply) =>
-    sendProblem(reply, problem(404, 'no such file in the API documentation')),
-  );
+  // Its own encapsulated context: the no-framing headers cover the UI and its files, nothing else.
+  fastify.register(async (scope) => {
+    scope.addHook('onRequest', async (_req, reply) => refuseFraming(reply));
+    const page = async (_req: unknown, reply: FastifyReply) => reply.header('content-type', 'text/html; charset=utf-8').send(UI_HTML);
+    scope.get(`/${DOCS_PATH}`, page);
+    scope.get(`/${DOCS_PATH}/`, page);
+    scope.get(`/${DOCS_PATH}/init.js`, async (_req, reply) =>
+      reply.header('content-type', 'application/javascript; charset=utf-8').send(UI_INIT),
+    );
+    await serveFiles(scope, `/${DOCS_PATH}/assets/`, swaggerUiAssetsPath());
+  });
   return document;
 }
 

@@ -6,10 +6,12 @@ import {
   nodeKey,
   nodeOfKey,
   nodesNeeded,
+  perfectRoot,
   rootAt,
   type NodeId,
   type NodeReader,
 } from '../../transparency/merkle';
+import { isStoredLevel } from './tables';
 
 /** Anything that runs a query with `?` placeholders: the writer's transaction, or a reader over TypeORM. */
 export type Query = <T>(sql: string, params: unknown[]) => Promise<T[]>;
@@ -32,9 +34,18 @@ export class MissingNodeError extends Error {
 const key = (level: number, index: number) => `${level}:${index}`;
 const toBuffer = (v: unknown): Buffer => (Buffer.isBuffer(v) ? v : Buffer.from(v as Uint8Array));
 
-/** Stored nodes (level ≥ 1) by `level:index`; absent ones are simply missing from the map. */
+/** Stored nodes (level ≥ MIN_STORED_LEVEL) by `level:index`; absent ones are simply missing from the map. */
 export async function readStoredNodes(tx: SqlExecutor, ids: readonly NodeId[]): Promise<Map<string, Buffer>> {
-  return fetchUpper(queryOfTx(tx), ids);
+  return fetchUpper(queryOfTx(tx), ids.filter((id) => isStoredLevel(id.level)));
+}
+
+/** Event hashes (hex) of positions `from`..`to` by position; absent positions are missing from the map. */
+export async function readEventHashes(q: Query, from: number, to: number): Promise<Map<number, string>> {
+  const out = new Map<number, string>();
+  if (to < from) return out;
+  const rows = await q<{ position: number | string; hash: string }>('SELECT position, hash FROM events WHERE position >= ? AND position <= ?', [from, to]);
+  for (const r of rows) out.set(Number(r.position), r.hash);
+  return out;
 }
 
 async function fetchUpper(q: Query, ids: readonly NodeId[]): Promise<Map<string, Buffer>> {
@@ -53,20 +64,40 @@ async function fetchUpper(q: Query, ids: readonly NodeId[]): Promise<Map<string,
   return out;
 }
 
-/** A reader holding exactly the given nodes: stored subtrees, and leaves from the events' hashes. */
+/**
+ * A reader holding exactly the given nodes: stored subtrees (level ≥ MIN_STORED_LEVEL), and the
+ * lower ones recomputed from the events' hashes (each covers fewer than 2^MIN_STORED_LEVEL
+ * consecutive events: the leaves are read as a few position ranges).
+ */
 export async function fetchNodes(q: Query, ids: readonly NodeId[]): Promise<NodeReader> {
-  const upper = await fetchUpper(q, ids.filter((id) => id.level > 0));
-  const leafIds = ids.filter((id) => id.level === 0);
-  for (let i = 0; i < leafIds.length; i += LOOKUP_CHUNK) {
-    const chunk = leafIds.slice(i, i + LOOKUP_CHUNK);
-    const rows = await q<{ position: number | string; hash: string }>(
-      `SELECT position, hash FROM events WHERE position IN (${chunk.map(() => '?').join(', ')})`,
-      chunk.map((id) => id.index + 1),
-    );
-    for (const r of rows) upper.set(key(0, Number(r.position) - 1), leafHash(Buffer.from(r.hash, 'hex')));
+  const nodes = await fetchUpper(q, ids.filter((id) => isStoredLevel(id.level)));
+  const lower = ids.filter((id) => !isStoredLevel(id.level));
+  // The leaf ranges (0-based, inclusive) the lower nodes cover, merged where they touch.
+  const ranges = lower
+    .map((id) => [id.index * 2 ** id.level, (id.index + 1) * 2 ** id.level - 1])
+    .sort((a, b) => a[0] - b[0])
+    .reduce<number[][]>((acc, r) => {
+      const last = acc[acc.length - 1];
+      if (last && r[0] <= last[1] + 1) last[1] = Math.max(last[1], r[1]);
+      else acc.push([...r]);
+      return acc;
+    }, []);
+  const leaves = new Map<number, Buffer>();
+  for (const [first, last] of ranges) {
+    for (const [position, hash] of await readEventHashes(q, first + 1, last + 1)) leaves.set(position - 1, leafHash(Buffer.from(hash, 'hex')));
+  }
+  for (const id of lower) {
+    const width = 2 ** id.level;
+    const span: Buffer[] = [];
+    for (let i = id.index * width; i < (id.index + 1) * width; i++) {
+      const leaf = leaves.get(i);
+      if (!leaf) break;
+      span.push(leaf);
+    }
+    if (span.length === width) nodes.set(key(id.level, id.index), perfectRoot(span));
   }
   return (level, index) => {
-    const hash = upper.get(key(level, index));
+    const hash = nodes.get(key(level, index));
     if (!hash) throw new MissingNodeError(level, index);
     return hash;
   };
@@ -107,7 +138,17 @@ export async function storedNodesCompleted(q: Query, afterLeaves: number, uptoLe
   return out;
 }
 
-export async function storedNodeCount(q: Query): Promise<number> {
-  const rows = await q<{ n: number | string }>('SELECT COUNT(*) AS n FROM merkle_nodes', []);
+/** Stored nodes of a tree of at most `leaves` leaves (keys below (leaves + 1)·64). */
+export async function storedNodeCountUpTo(q: Query, leaves: number): Promise<number> {
+  const rows = await q<{ n: number | string }>('SELECT COUNT(*) AS n FROM merkle_nodes WHERE id < ?', [(leaves + 1) * 64]);
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** Stored nodes no event of the log completes: keys at or past (head + 1)·64, the head read in the same statement. */
+export async function storedNodesBeyondLog(q: Query): Promise<number> {
+  const rows = await q<{ n: number | string }>(
+    'SELECT COUNT(*) AS n FROM merkle_nodes WHERE id >= (SELECT COALESCE(MAX(position), 0) + 1 FROM events) * 64',
+    [],
+  );
   return Number(rows[0]?.n ?? 0);
 }

@@ -1,2 +1,14 @@
-/** The stored Merkle tree (RFC 9162) over the log: every perfect subtree of level ≥ 1 (leaves are the events' hashes). */
+/** The stored Merkle tree (RFC 9162) over the log: every perfect subtree of level ≥ MIN_STORED_LEVEL (lower ones are recomputed from the events' hashes). */
 export const MERKLE_TREE_TABLES = ['merkle_nodes'] as const;
+
+/**
+ * The lowest level of the tree that is stored. Levels below it are recomputed from the events'
+ * own hashes when read: a node of level L < 4 from at most 2^L = 8 consecutive events, so a root or
+ * proof reads at most 2·16 extra event hashes (one or two range reads) and stays O(log n). Each
+ * append then writes one row per 16 events instead of one per event (the append's cost of the
+ * tree; bench "append with the Merkle tree"). Migration 1764600000026 dropped the stored lower levels.
+ */
+export const MIN_STORED_LEVEL = 4;
+
+/** Whether node (level, ·) is a row of merkle_nodes. */
+export const isStoredLevel = (level: number): boolean => level >= MIN_STORED_LEVEL;

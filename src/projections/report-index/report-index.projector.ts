@@ -33,6 +33,8 @@ function submittedRows(e: Extract<ReplayEvent, { type: 'EvidenceSubmitted' }>): 
 export class ReportIndexProjector implements ReplayingProjector {
   readonly name = 'report-index';
   readonly tables = REPORT_INDEX_TABLES;
+  /** A revision or retraction deletes and updates by evidence_id: without these, each would scan its table during a rebuild. */
+  readonly replayIndexes = ['report_keys_evidence', 'external_reports_evidence'];
 
   async apply(tx: SqlExecutor, e: StoredEvent | ReplayEvent): Promise<void> {
     switch (e.type) {

@@ -17,7 +17,7 @@ Options:
   --state <dir>        the witness's folder: its key (made on first use), the log's key, the last checkpoint, evidence
   --vkey <vkey|file>   pin the log's key (else trust on first use)
   --name <name>        the witness key name on first use (default witness.local/claim-ledger-witness)
-  --once               one round, then exit (default: poll every --interval ms)
+  --once               one round, then exit (default: poll every --interval ms until SIGTERM/SIGINT, then exit 0)
   --interval <ms>      polling interval (default 10000)
   --key <key>          a viewer API key when reads need one (or LEDGER_API_KEY)
   --print-vkey         print this witness's vkey (to register it: POST /api/witnesses) and exit
@@ -82,6 +82,9 @@ async function main(): Promise<number> {
     }
   };
   if (!values.json) process.stdout.write(`witness ${state.vkey} following ${client.base}\n`);
+  // Polling: SIGTERM or SIGINT stops it between rounds (a round in progress finishes, so the
+  // state folder is never left half-written), exit 0.
+  const stop = stopSignal(values.once);
   for (;;) {
     let outcome: RoundOutcome | { kind: 'error'; reason: string };
     try {
@@ -92,8 +95,39 @@ async function main(): Promise<number> {
     say(outcome);
     if (outcome.kind === 'refused') return 1;
     if (values.once) return outcome.kind === 'cosigned' || outcome.kind === 'unchanged' ? 0 : 1;
-    await new Promise((r) => setTimeout(r, interval));
+    if (await stop.sleep(interval)) {
+      if (!values.json) process.stdout.write(`stopped (${stop.signal})\n`);
+      else process.stdout.write(JSON.stringify({ at: new Date().toISOString(), witness: state.name, kind: 'stopped', signal: stop.signal }) + '\n');
+      return 0;
+    }
   }
+}
+
+/** In polling mode: the first SIGTERM/SIGINT is remembered and wakes the sleep between rounds. */
+function stopSignal(once: boolean): { signal: string | null; sleep(ms: number): Promise<boolean> } {
+  const self = {
+    signal: null as string | null,
+    wake: null as (() => void) | null,
+    sleep(ms: number): Promise<boolean> {
+      if (self.signal) return Promise.resolve(true);
+      return new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(self.signal !== null), ms);
+        self.wake = () => {
+          clearTimeout(timer);
+          resolve(true);
+        };
+      });
+    },
+  };
+  if (!once) {
+    for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+      process.on(sig, () => {
+        self.signal ??= sig;
+        self.wake?.();
+      });
+    }
+  }
+  return self;
 }
 
 runMain(main);

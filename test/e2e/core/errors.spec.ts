@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { BODY_LIMIT_BYTES } from '../../../src/app.factory';
+import { maxHeaderSize } from 'node:http';
 import { bearer, bootApp, crimeaClaimBody, evidenceBody, pledgeBody, unrelatedReportBody, type TestApp } from '../../support/app';
 import { expectNothingWritten, expectProblem } from '../../support/http';
 
@@ -89,6 +90,12 @@ describe('bodies the server cannot take', () => {
     await rejectedWrite(`/api/claims/${pledgeId}/evidence`, JSON.stringify({ ...evidenceBody(), summary: 'é'.repeat(600 * 1024) }), 413);
   });
 
+  it('the 413 says the limit in bytes', async () => {
+    const res = await rejectedWrite('/api/claims', big, 413);
+    expect(res.body.detail).toBe(`body exceeds ${BODY_LIMIT_BYTES} bytes`);
+    expect(BODY_LIMIT_BYTES).toBe(1048576);
+  });
+
   it('a body just under 1 MiB is read (and then judged on its fields)', async () => {
     const body = JSON.stringify({ ...crimeaClaimBody(), statement: 'x'.repeat(BODY_LIMIT_BYTES - 1000) });
     expect(Buffer.byteLength(body)).toBeLessThan(BODY_LIMIT_BYTES);
@@ -156,11 +163,11 @@ describe('POST /api/claims: bad input is 400 naming the field, and writes nothin
     ['speaker as a string', crimeaClaimBody({ speaker: 'Dmitry Peskov' }), 'speaker'],
     ['speaker.name as a number', crimeaClaimBody({ speaker: { name: 7 } }), 'speaker.name'],
     ['topics as a string', crimeaClaimBody({ topics: 'Crimea' }), 'topics'],
-    ['a topic as a number', crimeaClaimBody({ topics: ['Crimea', 3] }), 'topics'],
+    ['a topic as a number', crimeaClaimBody({ topics: ['Crimea', 3] }), 'topics[1]'],
     ['madeAt as a number', crimeaClaimBody({ madeAt: 1648630800000 }), 'madeAt'],
     ['madeAt an hour in the future', crimeaClaimBody({ madeAt: new Date(Date.now() + 60 * 60 * 1000).toISOString() }), 'madeAt'],
     ['source as a string', crimeaClaimBody({ source: 'https://example.org' }), 'source'],
-    ['lat as a string', pledgeBody({ scope: scopeWith({ places: [{ name: 'Kyiv', lat: '50.45', lon: 30.52 }] }) }), 'scope.places.0.lat'],
+    ['lat as a string', pledgeBody({ scope: scopeWith({ places: [{ name: 'Kyiv', lat: '50.45', lon: 30.52 }] }) }), 'scope.places[0].lat'],
     ['indicators as a string', pledgeBody({ scope: scopeWith({ indicators: 'shelling' }) }), 'scope.indicators'],
     ['expectation not in the list', pledgeBody({ scope: scopeWith({ expectation: 'maybe' }) }), 'scope.expectation'],
     // missing / empty / too long
@@ -172,11 +179,11 @@ describe('POST /api/claims: bad input is 400 naming the field, and writes nothin
     ['no source url', crimeaClaimBody({ source: { publisher: 'The Moscow Times' } }), 'source.url'],
     ['no madeAt', (({ madeAt: _m, ...rest }) => rest)(crimeaClaimBody()), 'madeAt'],
     ['a scope with no places', pledgeBody({ scope: scopeWith({ places: [] }) }), 'scope.places'],
-    ['a place without a name', pledgeBody({ scope: scopeWith({ places: [{ lat: 50.45, lon: 30.52 }] }) }), 'scope.places.0.name'],
-    ['lat out of range', pledgeBody({ scope: scopeWith({ places: [{ name: 'Kyiv', lat: 91, lon: 30.52 }] }) }), 'scope.places.0.lat'],
-    ['lon out of range', pledgeBody({ scope: scopeWith({ places: [{ name: 'Kyiv', lat: 50, lon: -181 }] }) }), 'scope.places.0.lon'],
-    ['lat without lon', pledgeBody({ scope: scopeWith({ places: [{ name: 'Kyiv', lat: 50 }] }) }), 'scope.places.0'],
-    ['a negative radius', pledgeBody({ scope: scopeWith({ places: [{ name: 'Kyiv', lat: 50, lon: 30, radiusKm: -1 }] }) }), 'scope.places.0.radiusKm'],
+    ['a place without a name', pledgeBody({ scope: scopeWith({ places: [{ lat: 50.45, lon: 30.52 }] }) }), 'scope.places[0].name'],
+    ['lat out of range', pledgeBody({ scope: scopeWith({ places: [{ name: 'Kyiv', lat: 91, lon: 30.52 }] }) }), 'scope.places[0].lat'],
+    ['lon out of range', pledgeBody({ scope: scopeWith({ places: [{ name: 'Kyiv', lat: 50, lon: -181 }] }) }), 'scope.places[0].lon'],
+    ['lat without lon', pledgeBody({ scope: scopeWith({ places: [{ name: 'Kyiv', lat: 50 }] }) }), 'scope.places[0]'],
+    ['a negative radius', pledgeBody({ scope: scopeWith({ places: [{ name: 'Kyiv', lat: 50, lon: 30, radiusKm: -1 }] }) }), 'scope.places[0].radiusKm'],
     ['a control character in the statement', crimeaClaimBody({ statement: 'bell\u0007' }), 'statement'],
     // unknown fields
     ['an unknown top-level field', crimeaClaimBody({ verdict: 'true' }), 'verdict'],
@@ -184,7 +191,7 @@ describe('POST /api/claims: bad input is 400 naming the field, and writes nothin
     ['an unknown field in speaker', crimeaClaimBody({ speaker: { name: 'Dmitry Peskov', title: 'spokesman' } }), 'speaker.title'],
     ['an unknown field in source', crimeaClaimBody({ source: { url: 'https://example.org', paywall: true } }), 'source.paywall'],
     ['an unknown field in scope', pledgeBody({ scope: scopeWith({ radius: 5 }) }), 'scope.radius'],
-    ['an unknown field in a scope place', pledgeBody({ scope: scopeWith({ places: [{ name: 'Kyiv', population: 3 }] }) }), 'scope.places.0.population'],
+    ['an unknown field in a scope place', pledgeBody({ scope: scopeWith({ places: [{ name: 'Kyiv', population: 3 }] }) }), 'scope.places[0].population'],
     // bad dates
     ['madeAt 2022-02-30', crimeaClaimBody({ madeAt: '2022-02-30T00:00:00Z' }), 'madeAt'],
     ['madeAt without a time zone', crimeaClaimBody({ madeAt: '2022-03-30T12:00:00' }), 'madeAt'],
@@ -214,6 +221,18 @@ describe('POST /api/claims: bad input is 400 naming the field, and writes nothin
     expect(fields).toEqual(expect.arrayContaining(['statement', 'madeAt', 'source.url', 'extra']));
   });
 
+  it('array items are named by index: topics[1], scope.indicators[1], scope.places[0].lat', async () => {
+    const topics = await rejectedWrite('/api/claims', crimeaClaimBody({ topics: ['Crimea', 3] }), 400);
+    expect(topics.body.errors).toEqual([{ field: 'topics[1]', message: 'topics[1] must be a string' }]);
+    const pledge = pledgeBody({ scope: scopeWith({ indicators: ['shelling', ''], places: [{ name: 'Kyiv', lat: 91, lon: 30.52 }] }) });
+    const nested = await rejectedWrite('/api/claims', pledge, 400);
+    const fields = nested.body.errors.map((e: { field: string }) => e.field);
+    expect(fields).toEqual(expect.arrayContaining(['scope.indicators[1]', 'scope.places[0].lat']));
+    expect(fields.join(' ')).not.toMatch(/\.\d/);
+    const both = await rejectedWrite('/api/claims', pledgeBody({ scope: scopeWith({ places: [{ name: 'Kyiv' }, { name: 'Irpin', lat: 50 }] }) }), 400);
+    expect(both.body.errors).toEqual([{ field: 'scope.places[1]', message: 'give both lat and lon, or neither' }]);
+  });
+
   it('a lone surrogate in a string is a 400 naming the field', async () => {
     const raw = JSON.stringify(crimeaClaimBody()).replace("it's part of Russia", '\\ud800 part of Russia');
     await rejectedWrite('/api/claims', raw, 400, 'statement');
@@ -221,7 +240,7 @@ describe('POST /api/claims: bad input is 400 naming the field, and writes nothin
 
   it('a number too large for a double (1e400) is a 400 naming the field', async () => {
     const raw = JSON.stringify(pledgeBody()).replace('50.4501', '1e400');
-    await rejectedWrite('/api/claims', raw, 400, 'scope.places.0.lat');
+    await rejectedWrite('/api/claims', raw, 400, 'scope.places[0].lat');
   });
 });
 
@@ -243,7 +262,7 @@ describe('evidence, reports and retractions: bad input is 400 naming the field',
     ['an ftp: source', () => evidenceBody({ source: { url: 'ftp://example.org/x' } }), 'source.url'],
     ['a javascript: source', () => evidenceBody({ source: { url: 'javascript:void(0)' } }), 'source.url'],
     ['an unknown field', () => evidenceBody({ confidence: 'high' }), 'confidence'],
-    ['an unknown field in a place', () => evidenceBody({ places: [{ name: 'Chernihiv', district: 'north' }] }), 'places.0.district'],
+    ['an unknown field in a place', () => evidenceBody({ places: [{ name: 'Chernihiv', district: 'north' }] }), 'places[0].district'],
     ['places as an object', () => evidenceBody({ places: { name: 'Chernihiv' } }), 'places'],
   ])('POST /api/claims/:id/evidence with %s', async (_label, body, field) => {
     await rejectedWrite(`/api/claims/${pledgeId}/evidence`, body(), 400, field);
@@ -344,6 +363,33 @@ describe('bad queries are 400 naming the parameter', () => {
     for (const path of ['/api/claims?limit=1', '/api/claims?limit=500', '/api/events?limit=1', '/api/events?limit=500', '/api/events?after=0']) {
       expect((await request(t.http).get(path).set(bearer(t.adminKey))).status).toBe(200);
     }
+  });
+});
+
+describe('over-long URLs say the limit', () => {
+  it('a path segment over 100 characters is 414 saying so', async () => {
+    const res = await request(t.http).get(`/api/claims/${'a'.repeat(101)}`).set(bearer(t.adminKey));
+    expectProblem(res, 414, 'url');
+    expect(res.body.detail).toBe('a path segment is longer than 100 characters');
+  });
+
+  it.each([
+    ['a long query string', () => `/api/events?after=1&x=${'a'.repeat(20_000)}`],
+    ['many short path segments', () => `/api${'/abcdefghi'.repeat(2000)}`],
+  ])('%s (past the 16 KiB head limit) is 414 naming the limit', async (_label, path) => {
+    const res = await request(t.http).get(path()).set(bearer(t.adminKey));
+    expectProblem(res, 414, 'url');
+    expect(res.body.detail).toBe(`the URL is too long: the request line and headers may be at most ${maxHeaderSize} bytes together`);
+  });
+
+  it('a 20 KiB header with a short URL is still 431 (the headers are too large, not the URL)', async () => {
+    const res = await request(t.http).get('/api/events').set(bearer(t.adminKey)).set('x-padding', 'a'.repeat(20_000));
+    expectProblem(res, 431);
+  });
+
+  it('a long URL within the limit is routed as usual (here: 400 for the unknown parameter)', async () => {
+    const res = await request(t.http).get(`/api/events?after=0&x=${'a'.repeat(9000)}`).set(bearer(t.adminKey));
+    expectProblem(res, 400, 'x');
   });
 });
 

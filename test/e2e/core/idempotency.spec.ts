@@ -145,6 +145,33 @@ describe('Idempotency-Key on the other POSTs', () => {
   });
 });
 
+describe('Idempotency-Key is scoped per API key', () => {
+  it('the same Idempotency-Key from two API keys makes two events, and each key replays its own answer', async () => {
+    const desk = await createKey(t, 'checker', 'second desk');
+    const sameKey = 'shared-desk-key-1';
+    const body = crimeaClaimBody({ statement: 'Both desks recorded this claim' });
+    const mine = await postWithKey('/api/claims', sameKey, body, checker.key);
+    const theirs = await postWithKey('/api/claims', sameKey, body, desk.key);
+    expect([mine.status, theirs.status]).toEqual([201, 201]);
+    expect(theirs.body.id).not.toBe(mine.body.id); // not a replay of the other key's answer
+    expect(theirs.headers['idempotent-replayed']).toBeUndefined();
+
+    // Two events in the log, one per key.
+    const listed = await request(t.http).get('/api/claims?q=both%20desks&limit=500').set(bearer(t.adminKey));
+    expect(listed.body.items.map((c: { id: string }) => c.id).sort()).toEqual([mine.body.id, theirs.body.id].sort());
+
+    // Each key's retry replays its own first answer and writes nothing.
+    const mineAgain = await expectNothingWritten(t, t.adminKey, () => postWithKey('/api/claims', sameKey, body, checker.key));
+    const theirsAgain = await expectNothingWritten(t, t.adminKey, () => postWithKey('/api/claims', sameKey, body, desk.key));
+    expect([mineAgain.status, mineAgain.body.id, mineAgain.headers['idempotent-replayed']]).toEqual([201, mine.body.id, 'true']);
+    expect([theirsAgain.status, theirsAgain.body.id, theirsAgain.headers['idempotent-replayed']]).toEqual([201, theirs.body.id, 'true']);
+
+    // Another body under the same Idempotency-Key is a conflict only for the key that used it.
+    const other = crimeaClaimBody({ statement: 'A different claim under the shared key' });
+    expectProblem(await postWithKey('/api/claims', sameKey, other, desk.key), 409, 'Idempotency-Key');
+  });
+});
+
 describe('Idempotency-Key across a restart', () => {
   it('a new process on the same database file still knows the key', async () => {
     const temp = tempDbPath();

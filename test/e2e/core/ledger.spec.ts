@@ -312,7 +312,7 @@ describe('editing the log behind the service\'s back', () => {
     ['stream_version of position 2', 2, 'stream_version', '7'],
   ];
 
-  it.each(cases)('changing %s makes GET /api/ledger/verify answer ok:false at that position', async (_label, position, column, expr) => {
+  it.each(cases)('changing %s makes GET /api/ledger/verify?full=true answer ok:false at that position', async (_label, position, column, expr) => {
     const original = await new Promise<unknown>((resolve, reject) => {
       const db = new sqlite3.Database(t.dbPath, sqlite3.OPEN_READONLY, (err) => {
         if (err) return reject(err);
@@ -321,7 +321,8 @@ describe('editing the log behind the service\'s back', () => {
     });
     await sqliteRun(t.dbPath, `UPDATE events SET ${column} = ${expr} WHERE position = ${position}`);
     try {
-      const res = await request(t.http).get('/api/ledger/verify').set(auth);
+      // Behind the verified position only a full walk (an admin's ?full=true, or the background check) looks.
+      const res = await request(t.http).get('/api/ledger/verify?full=true').set(auth);
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ ok: false, firstBadPosition: position, checked: position - 1 });
       expect(res.body.head.position).toBe(position - 1);
@@ -330,16 +331,21 @@ describe('editing the log behind the service\'s back', () => {
       const literal = typeof original === 'number' ? String(original) : `'${String(original).replace(/'/g, "''")}'`;
       await sqliteRun(t.dbPath, `UPDATE events SET ${column} = ${literal} WHERE position = ${position}`);
     }
-    const healed = await request(t.http).get('/api/ledger/verify').set(auth);
+    const healed = await request(t.http).get('/api/ledger/verify?full=true').set(auth);
     expect(healed.body).toEqual({ ok: true, checked: 4, head });
   });
 
   it('the contract case: data of position 2 edited with the trigger dropped', async () => {
     await sqliteRun(t.dbPath, `UPDATE events SET data = replace(data, 'invade', 'defend') WHERE position = 2`);
-    const res = await request(t.http).get('/api/ledger/verify').set(auth);
+    // The ordinary verify continues from the verified head: an edit behind it waits for a full walk.
+    const incremental = await request(t.http).get('/api/ledger/verify').set(auth);
+    expect(incremental.body).toEqual({ ok: true, checked: 4, head });
+    const res = await request(t.http).get('/api/ledger/verify?full=true').set(auth);
     expect(res.status).toBe(200);
     expect(res.body.ok).toBe(false);
     expect(res.body.firstBadPosition).toBe(2);
+    // Found once, the damage is what every verify says until a full walk passes again.
+    expect((await request(t.http).get('/api/ledger/verify').set(auth)).body).toMatchObject({ ok: false, firstBadPosition: 2 });
     // The feed still serves, and shows the edited text: readers can see what changed.
     const feed = await request(t.http).get('/api/events?after=1&limit=1').set(auth);
     expect(feed.body.items[0].data.statement).toContain('defend');

@@ -183,7 +183,7 @@ describe.each(RUN_MODES)('import of ACLED files, %s mode', (mode: RunMode) => {
     expect(v).toMatchObject({ state: 'done', rows: 4, accepted: 1, unchanged: 1, rejected: 2 });
     expect(v.errors).toEqual([
       { line: 2, field: 'observedUntil', message: expect.stringMatching(/later than observedAt/) },
-      { line: 3, field: 'places.0.lat', message: expect.any(String) },
+      { line: 3, field: 'places[0].lat', message: expect.any(String) },
     ]);
     await waitFor('the report', () => request(t.http).get(`/api/evidence/${evidenceIdFor(DATASET, 'n1')}`).set(bearer(t.adminKey)), (r) => r.status === 200);
   });

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import * as sqlite3 from 'sqlite3';
 import { DataSource } from 'typeorm';
-import { bootApp, bearer, crimeaClaimBody, pledgeBody, type TestApp } from '../../support/app';
+import { bootApp, bearer, createKey, crimeaClaimBody, pledgeBody, type TestApp } from '../../support/app';
 import { TEST_REDIS_URL, deleteKeysWithPrefix, uniquePrefix } from '../../support/redis';
 import { bootOpsApp } from './helpers';
 
@@ -24,12 +24,26 @@ describe('GET /health', () => {
       await t?.close();
     });
 
-    it('is public and reports database, dispatcher and chain (no redis check without REDIS_URL)', async () => {
-      const res = await request(t.http).get('/health');
+    it('is public, and says little without a key: the status and each check\'s name with up/down only', async () => {
+      for (const headers of [{}, bearer('not-a-key-of-this-service-0000')]) {
+        const res = await request(t.http).get('/health').set(headers);
+        expect(res.status).toBe(200);
+        expect(res.body.status).toBe('ok');
+        expect(Object.keys(res.body.details).sort()).toEqual(['chain', 'database', 'deadLetters', 'dispatcher']);
+        for (const part of ['info', 'details']) {
+          for (const check of Object.values(res.body[part])) expect(check).toEqual({ status: 'up' });
+        }
+        expect(res.body.error).toEqual({});
+      }
+    });
+
+    it('with a valid key (any role) reports database, dispatcher and chain in full (no redis check without REDIS_URL)', async () => {
+      const viewer = await createKey(t, 'viewer');
+      const res = await request(t.http).get('/health').set(bearer(viewer.key));
       expect(res.status).toBe(200);
       expect(res.headers['content-type']).toMatch(/application\/json/);
       expect(res.body.status).toBe('ok');
-      expect(Object.keys(res.body.details).sort()).toEqual(['chain', 'database', 'dispatcher']);
+      expect(Object.keys(res.body.details).sort()).toEqual(['chain', 'database', 'deadLetters', 'dispatcher']);
       expect(res.body.details.database.status).toBe('up');
       expect(res.body.details.dispatcher).toMatchObject({ status: 'up', mode: 'inline', lag: expect.any(Number) });
       expect(res.body.details.chain).toMatchObject({ status: 'up', scope: 'tail', checked: 0 });
@@ -39,7 +53,7 @@ describe('GET /health', () => {
       const a = bearer(t.adminKey);
       for (let i = 0; i < 3; i++) expect((await request(t.http).post('/api/claims').set(a).send(crimeaClaimBody())).status).toBe(201);
       expect((await request(t.http).post('/api/claims').set(a).send(pledgeBody())).status).toBe(201);
-      const res = await request(t.http).get('/health');
+      const res = await request(t.http).get('/health').set(a);
       expect(res.status).toBe(200);
       expect(res.body.details.chain).toMatchObject({ status: 'up', checked: 4, fromPosition: 1, head: { position: 4 } });
       expect(res.body.details.dispatcher.head).toBe(4);
@@ -60,13 +74,20 @@ describe('GET /health', () => {
         t.dbPath,
         `DROP TRIGGER events_refuse_update; UPDATE events SET data = replace(data, 'Crimea', 'Kuban') WHERE position = 2;`,
       );
-      const res = await request(t.http).get('/health');
+      const res = await request(t.http).get('/health').set(a);
       expect(res.status).toBe(503);
       expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
       expect(res.body).toMatchObject({ status: 503, title: 'Service Unavailable' });
       expect(res.body.detail).toMatch(/chain/);
       expect(res.body.error.chain).toMatchObject({ status: 'down', firstBadPosition: 2, problem: expect.stringMatching(/hash/) });
       expect(res.body.info.database.status).toBe('up');
+      // Without a key: which check is down, not what it found.
+      const anonymous = await request(t.http).get('/health');
+      expect(anonymous.status).toBe(503);
+      expect(anonymous.headers['content-type']).toMatch(/application\/problem\+json/);
+      expect(anonymous.body.detail).toMatch(/chain/);
+      expect(anonymous.body.error).toEqual({ chain: { status: 'down' } });
+      expect(anonymous.body.info.database).toEqual({ status: 'up' });
     } finally {
       await t.close();
     }
@@ -76,11 +97,16 @@ describe('GET /health', () => {
     const t = await bootOpsApp();
     try {
       await t.app.get(DataSource).destroy();
-      const res = await request(t.http).get('/health');
+      // ADMIN_API_KEY is checked without the database.
+      const res = await request(t.http).get('/health').set(bearer(t.adminKey));
       expect(res.status).toBe(503);
       expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
       expect(res.body.error.database).toMatchObject({ status: 'down', message: expect.any(String) });
       expect(res.body.detail).toMatch(/database/);
+      const anonymous = await request(t.http).get('/health');
+      expect(anonymous.status).toBe(503);
+      expect(anonymous.body.error.database).toEqual({ status: 'down' });
+      expect(anonymous.body.detail).toMatch(/database/);
     } finally {
       await t.close();
     }
@@ -95,7 +121,7 @@ describe('GET /health', () => {
     it('checks Redis with PING', async () => {
       const t = await bootApp({ overrides: { redisUrl: TEST_REDIS_URL, queuePrefix: prefix, runWorkers: false } });
       try {
-        const res = await request(t.http).get('/health');
+        const res = await request(t.http).get('/health').set(bearer(t.adminKey));
         expect(res.status).toBe(200);
         expect(res.body.details.redis).toMatchObject({ status: 'up', responseTimeMs: expect.any(Number) });
         expect(res.body.details.dispatcher.mode).toBe('bullmq');
@@ -109,15 +135,15 @@ describe('GET /health', () => {
       const api = await bootApp({ overrides: { redisUrl: TEST_REDIS_URL, queuePrefix: queues, runWorkers: false, workerStaleMs: 300 } });
       let worker: TestApp | null = null;
       try {
-        const fresh = await request(api.http).get('/health');
+        const fresh = await request(api.http).get('/health').set(bearer(api.adminKey));
         expect(fresh.status).toBe(200);
         expect(fresh.body.details.workers.status).toBe('up');
         // A pledge makes a pledge-match job; with no worker anywhere it waits.
         expect((await request(api.http).post('/api/claims').set(bearer(api.adminKey)).send(pledgeBody())).status).toBe(201);
-        let res = await request(api.http).get('/health');
+        let res = await request(api.http).get('/health').set(bearer(api.adminKey));
         for (let i = 0; i < 100 && res.status !== 503; i++) {
           await new Promise((r) => setTimeout(r, 50));
-          res = await request(api.http).get('/health');
+          res = await request(api.http).get('/health').set(bearer(api.adminKey));
         }
         expect(res.status).toBe(503);
         expect(res.body.error.workers).toMatchObject({ status: 'down', message: expect.stringMatching(/no live worker on pledge-match/) });
@@ -127,7 +153,7 @@ describe('GET /health', () => {
         worker = await bootApp({ dbPath: api.dbPath, overrides: { redisUrl: TEST_REDIS_URL, queuePrefix: queues, runWorkers: true, workerStaleMs: 300 } });
         for (let i = 0; i < 200 && res.status !== 200; i++) {
           await new Promise((r) => setTimeout(r, 50));
-          res = await request(api.http).get('/health');
+          res = await request(api.http).get('/health').set(bearer(api.adminKey));
         }
         expect(res.status).toBe(200);
         expect(res.body.details.workers.queues['pledge-match'].workers).toBeGreaterThanOrEqual(1);
@@ -142,12 +168,17 @@ describe('GET /health', () => {
       // Nothing listens on port 1: the sink cannot connect.
       const t = await bootApp({ overrides: { redisUrl: 'redis://127.0.0.1:1/0', queuePrefix: prefix, runWorkers: false } });
       try {
-        const res = await request(t.http).get('/health');
+        const res = await request(t.http).get('/health').set(bearer(t.adminKey));
         expect(res.status).toBe(503);
         expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
-        expect(res.body.error.redis).toMatchObject({ status: 'down' });
+        expect(res.body.error.redis).toMatchObject({ status: 'down', message: expect.any(String) });
         expect(res.body.info.database.status).toBe('up');
         expect(res.body.detail).toMatch(/redis/);
+        // Keyless callers learn that Redis is down, not where it is or what it said.
+        const anonymous = await request(t.http).get('/health');
+        expect(anonymous.status).toBe(503);
+        expect(anonymous.body.error.redis).toEqual({ status: 'down' });
+        expect(anonymous.text).not.toContain('127.0.0.1');
       } finally {
         await t.close();
         // ioredis' disconnect() arms a 2 s timer (disconnectTimeout) to destroy a socket that

@@ -8,7 +8,7 @@ import type { Server } from 'node:http';
 import { createApp } from '../../../src/app.factory';
 import { loadConfig, type AppConfig } from '../../../src/config/app-config';
 import { createOpsRuntime, type OpsRuntime } from '../../../src/ops/ops.module';
-import { TEST_ADMIN_KEY, tempDbPath } from '../../support/app';
+import { TEST_ADMIN_KEY, readyWithDocumentCheck, tempDbPath } from '../../support/app';
 
 export const ROOT = join(__dirname, '..', '..', '..');
 
@@ -82,7 +82,7 @@ export async function bootOpsApp(overrides: Partial<AppConfig> = {}, options: { 
   let app: NestFastifyApplication;
   try {
     app = await createApp(config, ops);
-    await app.getHttpAdapter().getInstance().ready();
+    await readyWithDocumentCheck(app); // every answer checked against the OpenAPI document
   } catch (err) {
     temp?.cleanup();
     throw err;

@@ -1,6 +1,12 @@
 import request from 'supertest';
 import { bearer, evidenceBody, pledgeBody } from '../../support/app';
-import { bootOpsApp, sample, waitFor, type OpsTestApp } from './helpers';
+import { DataSource } from 'typeorm';
+import { cachedSource } from '../../../src/ops/metrics';
+import { claimCountsByStatus } from '../../../src/projections/claims-list/queries';
+import type { AddressInfo } from 'node:net';
+import { createOpsRuntime } from '../../../src/ops/ops.module';
+import { startWorkerMetricsServer } from '../../../src/ops/worker-metrics';
+import { LogCapture, bootOpsApp, freePort, sample, waitFor, type OpsTestApp } from './helpers';
 
 async function scrape(t: OpsTestApp): Promise<string> {
   const res = await request(t.http).get('/metrics');
@@ -56,7 +62,14 @@ describe('GET /metrics (Prometheus text)', () => {
 
     const text = await waitFor(async () => {
       const s = await scrape(t);
-      return (sample(s, 'jobs_completed_total', { queue: 'evidence-attach' }) ?? 0) >= 1 && (sample(s, 'ledger_dispatch_lag_positions') ?? 1) === 0 && s;
+      // The gauges are re-read at most every second (claims by status every 5 s): wait for them to catch up.
+      return (
+        (sample(s, 'jobs_completed_total', { queue: 'evidence-attach' }) ?? 0) >= 1 &&
+        (sample(s, 'ledger_dispatch_lag_positions') ?? 1) === 0 &&
+        sample(s, 'ledger_head_position') === 4 &&
+        sample(s, 'claims_by_status', { status: 'contradicted' }) === 1 &&
+        s
+      );
     }, 'the evidence-attach job');
 
     expect(sample(text, 'http_request_duration_seconds_count', { method: 'POST', route: '/api/claims', code: '201' })).toBe(1);
@@ -79,11 +92,95 @@ describe('GET /metrics (Prometheus text)', () => {
     expect(sample(text, 'claims_by_status', { status: 'unverified' })).toBe(0);
   });
 
+  it('never counts per scrape: concurrent and repeated scrapes share one read of the claims by status', async () => {
+    let reads = 0;
+    const ds = t.app.get(DataSource);
+    t.ops.metrics.bind({
+      claimsByStatus: async () => {
+        reads++;
+        return claimCountsByStatus(ds);
+      },
+    });
+    const texts = await Promise.all(Array.from({ length: 20 }, () => scrape(t)));
+    for (let i = 0; i < 5; i++) texts.push(await scrape(t));
+    expect(reads).toBe(1);
+    for (const text of texts) expect(sample(text, 'claims_by_status', { status: 'contradicted' })).toBe(1);
+  });
+
   it('keeps each app instance on its own registry', async () => {
     const mine = await scrape(t);
     const theirs = await scrape(other);
     expect(sample(mine, 'ledger_events_appended_total', { type: 'ClaimRecorded' })).toBe(1);
     expect(sample(theirs, 'ledger_events_appended_total', { type: 'ClaimRecorded' })).toBe(0);
     expect(t.ops.metrics.registry).not.toBe(other.ops.metrics.registry);
+  });
+});
+
+describe('GET /metrics with METRICS_TOKEN', () => {
+  const token = 'metrics-token-0123456789abcdef';
+  let t: OpsTestApp;
+  beforeAll(async () => {
+    t = await bootOpsApp({ metricsToken: token });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('answers 401 problem+json without the token, with another token or an API key; 200 with Bearer <METRICS_TOKEN>', async () => {
+    for (const auth of [undefined, 'Bearer wrong-token-0123456789abcdef', `Bearer ${t.adminKey}`, token]) {
+      const req = request(t.http).get('/metrics');
+      const res = auth ? await req.set('Authorization', auth) : await req;
+      expect(res.status).toBe(401);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
+      expect(res.text).not.toContain('ledger_events_appended_total');
+    }
+    const ok = await request(t.http).get('/metrics').set(bearer(token));
+    expect(ok.status).toBe(200);
+    expect(ok.text).toContain('# TYPE ledger_events_appended_total counter');
+  });
+});
+
+describe("a worker's /metrics (METRICS_PORT) with METRICS_TOKEN", () => {
+  it('answers 401 without the token and 200 with it', async () => {
+    const token = 'worker-metrics-token-0123456789';
+    const ops = createOpsRuntime({ logLevel: 'silent' }, new LogCapture());
+    const server = await startWorkerMetricsServer(await freePort(), '127.0.0.1', ops.metrics, ops.logger, token);
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`;
+      const refused = await fetch(url);
+      expect(refused.status).toBe(401);
+      expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect((await fetch(url, { headers: { authorization: 'Bearer nope-nope-nope-nope' } })).status).toBe(401);
+      const ok = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+      expect(ok.status).toBe(200);
+      expect(await ok.text()).toContain('# TYPE jobs_completed_total counter');
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+});
+
+describe('cachedSource (the scrape-time reads behind the gauges)', () => {
+  it('shares one read in flight, reuses its answer for maxAgeMs, and keeps no failure', async () => {
+    let now = 1000;
+    let calls = 0;
+    let fail = false;
+    const read = cachedSource(async () => {
+      calls++;
+      if (fail) throw new Error('down');
+      return calls;
+    }, 5000, () => now);
+    expect(await Promise.all([read(), read(), read()])).toEqual([1, 1, 1]);
+    now += 4999;
+    expect(await read()).toBe(1);
+    now += 1;
+    expect(await read()).toBe(2);
+    now += 5000;
+    fail = true;
+    await expect(read()).rejects.toThrow('down');
+    fail = false;
+    expect(await read()).toBe(4);
+    expect(calls).toBe(4);
   });
 });

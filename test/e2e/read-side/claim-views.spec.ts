@@ -4,6 +4,7 @@
  */
 import request from 'supertest';
 import { buildClaimReview, RATING_VALUE } from '../../../src/claim-review/claim-review';
+import { CLAIM_REVIEW_CONTEXT } from '../../../src/claim-review/transparency-proof';
 import type { StoredEventOf } from '../../../src/domain/events';
 import { bearer, bootApp, createKey, crimeaClaimBody, evidenceBody, pledgeBody, reportBody, type TestApp } from '../../support/app';
 import { waitFor } from './helpers';
@@ -206,10 +207,11 @@ describe('GET /api/claims/:id/claim-review (schema.org ClaimReview)', () => {
     const lastChange = view.statusHistory[view.statusHistory.length - 1];
 
     expect(body).toMatchObject({
-      // schema.org, plus our own terms (claimLedger, transparency) under claim-ledger's namespace
-      '@context': ['https://schema.org', { cl: 'urn:claim-ledger:ns:v1#', claimLedger: 'cl:claimLedger', transparency: 'cl:transparency' }],
+      // schema.org, plus our own terms (claimLedger, transparency and all inside them) under claim-ledger's namespace
+      '@context': CLAIM_REVIEW_CONTEXT,
       '@type': 'ClaimReview',
-      url: `${ORG.publicBaseUrl}/api/claims/${id}`,
+      // The claim's public page (GET /claims/:id), which embeds this document.
+      url: `${ORG.publicBaseUrl}/claims/${id}`,
       claimReviewed: claim.statement,
       datePublished: lastChange.at,
       author: { '@type': 'Organization', name: ORG.orgName, url: ORG.orgUrl },

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Client as PgClient } from 'pg';
 import { canonicalize } from '../../../src/ledger/canonical-json';
 import { GENESIS_HASH, eventHash } from '../../../src/ledger/hash-chain';
+import { isStoredLevel } from '../../../src/projections/merkle-tree/tables';
 import { appendLeaf, leafHash, nodeKey, type TreeNode } from '../../../src/transparency/merkle';
 import { Db } from '../../reliability/support/sqlite';
 import { assertFreshBuild } from '../../support/build';
@@ -102,7 +103,9 @@ export async function rewriteHistory(db: RawDb, position: number, edit: (data: R
     const data = p === position ? canonicalize(edit(JSON.parse(r.data))) : r.data;
     const hash = eventHash({ position: p, streamId: r.stream_id, streamVersion: Number(r.stream_version), type: r.type, dataJson: data, metadataJson: r.metadata, recordedAt: r.recorded_at, prevHash: prev });
     if (p >= position) await db.run('UPDATE events SET data = ?, prev_hash = ?, hash = ? WHERE position = ?', [data, prev, hash, p]);
-    appendLeaf(frontier, p - 1, leafHash(Buffer.from(hash, 'hex')), (n) => nodes.push(n));
+    appendLeaf(frontier, p - 1, leafHash(Buffer.from(hash, 'hex')), (n) => {
+      if (isStoredLevel(n.level)) nodes.push(n); // the levels the service stores
+    });
     prev = hash;
   }
   await db.run('DELETE FROM merkle_nodes');

@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { bearer, bootApp, createKey, crimeaClaimBody, evidenceBody, type CreatedKey, type TestApp } from '../../support/app';
+import { termsOutsideSchemaOrgAndOurs } from '../../support/json-ld';
 import { expectProblem, snapshot } from '../../support/http';
 import { Api } from '../../support/jobs';
 
@@ -115,6 +116,12 @@ describe('reviews: editors publish ratings under the two-person rule', () => {
       datePublished: view.publishedReview!.publishedAt,
       claimLedger: { eventType: 'ReviewPublished', status: 'contradicted', review: { reviewId: rid, rating: 'refuted', reviewOutdated: false } },
     });
+    // Issue 15.7: with a review too, every term is schema.org's or ours; the public page shows the editor's rating.
+    expect(await termsOutsideSchemaOrgAndOurs(after)).toEqual([]);
+    const publicPage = await request(t.http).get(`/claims/${id}`).set(bearer(checker.key));
+    expect(publicPage.status).toBe(200);
+    expect(publicPage.text).toContain("Editor's rating: <strong>refuted</strong>");
+    expect(publicPage.text).toContain('Two independent sources.');
 
     // New supporting evidence moves the machine status: the published review is now outdated.
     await api.postEvidence(id, evidenceBody({ stance: 'supports', source: { url: 'https://other.example/a', publisher: 'Other' }, reliability: 'A', credibility: 1 }));

@@ -28,8 +28,10 @@ export interface Verify {
   problem?: string;
 }
 
-export async function verify(c: Client): Promise<Verify> {
-  return expectStatus(await c.get('/api/ledger/verify'), 200, 'GET /api/ledger/verify').body as Verify;
+/** GET /api/ledger/verify: incremental (from the last verified position); `full` (admin key): the whole chain from position 1. */
+export async function verify(c: Client, options: { full?: boolean } = {}): Promise<Verify> {
+  const path = options.full ? '/api/ledger/verify?full=true' : '/api/ledger/verify';
+  return expectStatus(await c.get(path), 200, `GET ${path}`).body as Verify;
 }
 
 export interface Health {
@@ -40,8 +42,9 @@ export interface Health {
   details: Record<string, any>;
 }
 
+/** GET /health with the client's key: what each check reports (keyless callers get only the check names and up/down). */
 export async function health(c: Client): Promise<Health> {
-  const res = await c.get('/health', { key: null });
+  const res = await c.get('/health');
   return { status: res.status, contentType: String(res.headers['content-type'] ?? ''), body: res.body, details: res.body?.details ?? {} };
 }
 

@@ -329,46 +329,7 @@ describe('EventStore on a real SQLite file', () => {
     await expect(other.store.append(appendReq('s', 1, [ev({ n: 2 })]))).rejects.toThrow(/shutting down/);
     await other.close();
   });
-
-  describe('database triggers keep events append-only', () => {
-    beforeEach(async () => {
-      await l.store.append(appendReq('claim-a', 0, [ev({ n: 1 }), ev({ n: 2 })]));
-    });
-
-    it.each([
-      ['data', `UPDATE events SET data = '{"n":9}' WHERE position = 1`],
-      ['hash', `UPDATE events SET hash = prev_hash WHERE position = 2`],
-      ['every row', `UPDATE events SET recorded_at = recorded_at`],
-    ])('UPDATE of %s is refused', async (_what, sql) => {
-      const before = await allEvents(l);
-      await expect(l.ds.query(sql)).rejects.toThrow('events is append-only: UPDATE refused');
-      expect(await allEvents(l)).toEqual(before);
-    });
-
-    it.each([
-      ['one row', 'DELETE FROM events WHERE position = 2'],
-      ['every row', 'DELETE FROM events'],
-    ])('DELETE of %s is refused', async (_what, sql) => {
-      await expect(l.ds.query(sql)).rejects.toThrow('events is append-only: DELETE refused');
-      expect(await rowCount(l)).toBe(2);
-    });
-
-    it.each([
-      ['INSERT OR REPLACE on a position', `INSERT OR REPLACE INTO events (position, stream_id, stream_version, type, data, metadata, recorded_at, prev_hash, hash)
-         SELECT position, stream_id, stream_version, type, '{"n":42}', metadata, recorded_at, prev_hash, hash FROM events WHERE position = 1`],
-      ['REPLACE INTO on a stream version', `REPLACE INTO events (position, stream_id, stream_version, type, data, metadata, recorded_at, prev_hash, hash)
-         SELECT 99, stream_id, stream_version, type, '{"n":42}', metadata, recorded_at, prev_hash, hash FROM events WHERE position = 2`],
-      ['UPSERT', `INSERT INTO events (position, stream_id, stream_version, type, data, metadata, recorded_at, prev_hash, hash)
-         SELECT position, stream_id, stream_version, type, data, metadata, recorded_at, prev_hash, hash FROM events WHERE position = 1
-         ON CONFLICT (position) DO UPDATE SET data = '{"n":42}'`],
-    ])('%s cannot swap out a stored row', async (_what, sql) => {
-      // REPLACE deletes the conflicting row without firing DELETE triggers (unless recursive
-      // triggers are on), so the UPDATE/DELETE triggers alone do not keep rows from changing.
-      const before = await allEvents(l);
-      await expect(l.ds.query(sql)).rejects.toThrow(/append-only/);
-      expect(await allEvents(l)).toEqual(before);
-    });
-  });
+  // The append-only triggers: test/integration/ledger/append-only.spec.ts, on SQLite and PostgreSQL alike.
 });
 
 // --- Property tests, each run on a fresh database ------------------------------------------

@@ -8,10 +8,12 @@ import {
   frontierIds,
   inclusionProof,
   leafHash,
+  leafHashOfHex,
   nodeHash,
   nodeKey,
   nodeOfKey,
   nodesNeeded,
+  perfectRoot,
   rootAt,
   rootOfFrontier,
   splitPoint,
@@ -182,5 +184,22 @@ describe('Merkle proofs: what must be rejected', () => {
   it('proof requests outside the tree throw', () => {
     expect(() => inclusionProof(37, 37, read)).toThrow(RangeError);
     expect(() => consistencyProof(38, 37, read)).toThrow(RangeError);
+  });
+});
+
+describe('leafHashOfHex and perfectRoot (the stored tree\'s helpers)', () => {
+  it('leafHashOfHex is leafHash of the bytes the hex spells, for an event hash and for anything else', () => {
+    for (const hex of [createHash('sha256').update('x').digest('hex'), 'ab', '', 'zz'.repeat(32), '0'.repeat(62) + 'g1']) {
+      expect(leafHashOfHex(hex).equals(leafHash(Buffer.from(hex, 'hex')))).toBe(true);
+    }
+  });
+
+  it('perfectRoot is the RFC 9162 root of 2^k leaves, and refuses other counts', () => {
+    const leaves = Array.from({ length: 8 }, (_, i) => leafHash(Buffer.from([i])));
+    const pair = (a: Buffer, b: Buffer) => nodeHash(a, b);
+    const expected = pair(pair(pair(leaves[0], leaves[1]), pair(leaves[2], leaves[3])), pair(pair(leaves[4], leaves[5]), pair(leaves[6], leaves[7])));
+    expect(perfectRoot(leaves).equals(expected)).toBe(true);
+    expect(perfectRoot([leaves[3]]).equals(leaves[3])).toBe(true);
+    expect(() => perfectRoot(leaves.slice(0, 3))).toThrow(RangeError);
   });
 });

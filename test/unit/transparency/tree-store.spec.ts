@@ -6,9 +6,11 @@ import { EventStore } from '../../../src/ledger/event-store';
 import { LedgerReader } from '../../../src/ledger/ledger-reader';
 import { readModelProjectors } from '../../../src/projections';
 import { queryOf, storedConsistency, storedInclusion, storedRoot, treeSize } from '../../../src/projections/merkle-tree/queries';
-import { StoredTreeCheck } from '../../../src/projections/merkle-tree/tree-check';
+import { MerkleUpperLevels1764600000026 } from '../../../src/database/migrations/1764600000026-MerkleUpperLevels';
+import { MIN_STORED_LEVEL } from '../../../src/projections/merkle-tree/tables';
+import { StoredTreeCheck, storedNodesOf } from '../../../src/projections/merkle-tree/tree-check';
 import { ProjectionRebuilder } from '../../../src/projections/projection-rebuilder';
-import { leafHash, nodeHash, nodeKey, splitPoint, verifyConsistency, verifyInclusion } from '../../../src/transparency/merkle';
+import { appendLeaf, leafHash, nodeHash, nodeKey, splitPoint, verifyConsistency, verifyInclusion, type TreeNode } from '../../../src/transparency/merkle';
 import { TEST_PG_URL, dropSchema, uniqueSchema } from '../../support/postgres';
 import { testMetadata } from '../../support/ledger';
 import { tempDbPath } from '../../support/temp';
@@ -73,11 +75,11 @@ async function expectTreeMatchesLog(ds: DataSource): Promise<void> {
   const leaves = await leavesOf(ds);
   const n = await treeSize(q);
   expect(n).toBe(leaves.length);
-  for (const size of [1, 2, 3, 7, 8, 64, n - 1, n].filter((s) => s >= 1 && s <= n)) {
+  for (const size of [1, 2, 3, 7, 8, 15, 16, 17, 31, 33, 64, 100, n - 1, n].filter((s) => s >= 1 && s <= n)) {
     expect((await storedRoot(q, size)).equals(mth(leaves.slice(0, size)))).toBe(true);
   }
   const root = await storedRoot(q, n);
-  for (const position of [1, 2, Math.ceil(n / 3), n]) {
+  for (const position of [1, 2, 16, 17, Math.ceil(n / 3), n - 1, n].filter((p) => p >= 1 && p <= n)) {
     const p = await storedInclusion(q, position, n);
     expect(verifyInclusion(p.leafHash, position - 1, n, p.proof, root)).toBe(true);
   }
@@ -108,12 +110,16 @@ describe.each(['sqlite', 'postgres'] as const)('the stored Merkle tree (%s)', (d
     expect(await check()).toMatchObject({ ok: true });
 
     // One stored node changed: verify names where it starts.
-    await db.store.transaction((tx) => tx.run(`UPDATE merkle_nodes SET hash = ? WHERE id = ?`, [Buffer.alloc(32, 7), nodeKey(3, 5)]));
-    expect(await check()).toMatchObject({ ok: false, firstBadPosition: 41, problem: expect.stringMatching(/node \(level 3, index 5.*does not match/) });
+    await db.store.transaction((tx) => tx.run(`UPDATE merkle_nodes SET hash = ? WHERE id = ?`, [Buffer.alloc(32, 7), nodeKey(4, 5)]));
+    expect(await check()).toMatchObject({ ok: false, firstBadPosition: 81, problem: expect.stringMatching(/node \(level 4, index 5.*does not match/) });
     // A node beyond the log.
     await new ProjectionRebuilder(db.store).rebuild();
-    await db.store.transaction((tx) => tx.run(`INSERT INTO merkle_nodes (id, hash) VALUES (?, ?)`, [nodeKey(1, 100000), Buffer.alloc(32)]));
-    expect(await check()).toMatchObject({ ok: false, problem: expect.stringMatching(/nodes where the log/) });
+    await db.store.transaction((tx) => tx.run(`INSERT INTO merkle_nodes (id, hash) VALUES (?, ?)`, [nodeKey(4, 100000), Buffer.alloc(32)]));
+    expect(await check()).toMatchObject({ ok: false, problem: expect.stringMatching(/nodes where the log|beyond the head/) });
+    // A node of a level that is not stored (recomputed from the events), inside the log.
+    await new ProjectionRebuilder(db.store).rebuild();
+    await db.store.transaction((tx) => tx.run(`INSERT INTO merkle_nodes (id, hash) VALUES (?, ?)`, [nodeKey(1, 3), Buffer.alloc(32)]));
+    expect(await check()).toMatchObject({ ok: false, problem: expect.stringMatching(/does not make|nodes where the log/) });
   });
 
   it('follows a group commit redone carefully (a read-model write failed: one request refused, savepoints)', async () => {
@@ -140,6 +146,98 @@ describe.each(['sqlite', 'postgres'] as const)('the stored Merkle tree (%s)', (d
     await expectTreeMatchesLog(db.ds);
     for (let i = 0; i < 5; i++) await append(db.store, 300 + i);
     await expectTreeMatchesLog(db.ds);
+  });
+
+  it('follows a group commit redone carefully where a write after the tree failed (the frontier from this commit\'s own events)', async () => {
+    // A read model after the tree that refuses some events: the tree has taken the refused event
+    // (then rolled back to the request's savepoint), and the next request's frontier needs events of
+    // this uncommitted group commit, which are not in `events` yet.
+    db.store.registerProjector({
+      name: 'refuses-some',
+      tables: [],
+      apply: async (_tx, e) => {
+        if ((e.data as { reason?: string }).reason?.startsWith('refuse')) throw new Error('refused by the test read model');
+      },
+    });
+    const refused = (i: number) =>
+      db.store.append({ streamId: `evidence-x${i}`, expectedVersion: 'any', events: [{ type: 'EvidenceRetracted', data: { reason: `refuse${i}` } } as never], metadata: testMetadata() });
+    for (let i = 0; i < 5; i++) await append(db.store, i); // the log does not start at a multiple of 16
+    const results = await Promise.allSettled([
+      ...Array.from({ length: 21 }, (_, i) => append(db.store, 10 + i)),
+      refused(1),
+      ...Array.from({ length: 7 }, (_, i) => append(db.store, 40 + i)),
+      refused(2),
+      refused(3),
+      ...Array.from({ length: 30 }, (_, i) => append(db.store, 60 + i)),
+    ]);
+    expect(results.filter((r) => r.status === 'rejected')).toHaveLength(3);
+    await expectTreeMatchesLog(db.ds);
+    for (let i = 0; i < 5; i++) await append(db.store, 300 + i);
+    await expectTreeMatchesLog(db.ds);
+  });
+
+  it('keeps only the levels ≥ MIN_STORED_LEVEL, and a rebuild writes exactly the rows the appends wrote', async () => {
+    // Enough events for several rebuild pages (1,000 events each), in group commits of odd sizes.
+    for (let done = 0; done < 2_345; ) {
+      const n = Math.min(2_345 - done, 1 + (done % 97));
+      await Promise.all(Array.from({ length: n }, (_, i) => append(db.store, done + i)));
+      done += n;
+    }
+    await expectTreeMatchesLog(db.ds);
+    const incremental: Array<{ id: number | string; hash: Buffer }> = await db.ds.query('SELECT id, hash FROM merkle_nodes ORDER BY id');
+    // Exactly the perfect subtrees of level ≥ MIN_STORED_LEVEL of the log, recomputed here.
+    const expected: TreeNode[] = [];
+    const frontier: TreeNode[] = [];
+    (await leavesOf(db.ds)).forEach((leaf, i) => appendLeaf(frontier, i, leaf, (n) => n.level >= MIN_STORED_LEVEL && expected.push(n)));
+    expect(incremental.map((r) => Number(r.id))).toEqual(expected.map((n) => nodeKey(n.level, n.index)).sort((a, b) => a - b));
+    expect(incremental.length).toBe(storedNodesOf(2_345));
+    // The point of the layout: far fewer rows (writes per append) than one per event (levels ≥ 1: 2,345 − popcount = 2,340).
+    expect(incremental.length).toBeLessThan(2_345 / 8);
+
+    await new ProjectionRebuilder(db.store).rebuild();
+    const rebuilt: Array<{ id: number | string; hash: Buffer }> = await db.ds.query('SELECT id, hash FROM merkle_nodes ORDER BY id');
+    expect(rebuilt).toEqual(incremental);
+    // And the appends continue the rebuilt tree (the projector's frontier is read back from the table and the log).
+    await Promise.all(Array.from({ length: 40 }, (_, i) => append(db.store, 9_000 + i)));
+    await expectTreeMatchesLog(db.ds);
+  });
+
+  it('migration 1764600000026: down puts levels 1–3 back (recomputed from the log), up drops them again', async () => {
+    for (let i = 0; i < 7; i++) await Promise.all(Array.from({ length: 13 }, (_, k) => append(db.store, i * 20 + k)));
+    const rows = async (): Promise<Array<{ id: number; hash: string }>> =>
+      ((await db.ds.query('SELECT id, hash FROM merkle_nodes ORDER BY id')) as Array<{ id: number | string; hash: Buffer }>).map((r) => ({ id: Number(r.id), hash: Buffer.from(r.hash).toString('hex') }));
+    const upper = await rows();
+    const all: TreeNode[] = [];
+    const frontier: TreeNode[] = [];
+    (await leavesOf(db.ds)).forEach((leaf, i) => appendLeaf(frontier, i, leaf, (n) => all.push(n)));
+    const migration = new MerkleUpperLevels1764600000026();
+    const runner = db.ds.createQueryRunner();
+    try {
+      await migration.down(runner);
+      const full = await rows();
+      expect(full).toEqual(all.map((n) => ({ id: nodeKey(n.level, n.index), hash: n.hash.toString('hex') })).sort((x, y) => x.id - y.id));
+      expect(full.length).toBeGreaterThan(upper.length);
+      await migration.up(runner);
+      expect(await rows()).toEqual(upper);
+    } finally {
+      await runner.release();
+    }
+  });
+
+  it('continues the tree another writer grew (frontier from the stored levels and the last events)', async () => {
+    const other = await EventStore.openFor(db.config);
+    for (const p of readModelProjectors()) other.registerProjector(p);
+    try {
+      // Turns of odd sizes, so each writer finds a log whose size is not a multiple of 16.
+      for (let turn = 0; turn < 8; turn++) {
+        const store = turn % 2 ? other : db.store;
+        await Promise.all(Array.from({ length: 3 + turn * 5 }, (_, i) => append(store, turn * 100 + i)));
+      }
+    } finally {
+      await other.close();
+    }
+    await expectTreeMatchesLog(db.ds);
+    expect(await verifyChain(new LedgerReader(db.ds), 50, [new StoredTreeCheck(queryOf(db.ds))])).toMatchObject({ ok: true });
   });
 
   if (dialect === 'postgres') {

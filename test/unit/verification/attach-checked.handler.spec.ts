@@ -151,6 +151,30 @@ describe('AttachCheckedHandler', () => {
     await expect(handler.handle(job({ evidenceId: E2, claimId: CLAIM }))).rejects.toThrow(`evidence ${E2} has no stance`);
   });
 
+  it('a forged job (evidence of another claim) is dropped: no append, no retry, and the outcome says why', async () => {
+    const other = '99999999-9999-4999-8999-999999999999';
+    ledger.recordClaim(other, claim({ statement: 'Another claim' }));
+
+    // E1 was submitted for CLAIM; a job naming `other` is not the ledger's.
+    const outcome = await handler.handle(job({ evidenceId: E1, claimId: other }));
+    expect(outcome).toEqual({
+      appended: 0,
+      detail: 'dropped: the job does not match the ledger',
+      dropped: `evidence ${E1} was submitted for claim ${CLAIM}, not claim ${other}`,
+    });
+    expect(ledger.requests).toEqual([]);
+    expect(ledger.typesOf(other)).toEqual(['ClaimRecorded']);
+    expect(ledger.typesOf(CLAIM)).toEqual(['ClaimRecorded']);
+  });
+
+  it('a forged job naming a report (evidence for no claim) is dropped too', async () => {
+    ledger.submitEvidence(E2, checked(CLAIM, { claimId: null }));
+
+    const outcome = await handler.handle(job({ evidenceId: E2, claimId: CLAIM }));
+    expect(outcome).toMatchObject({ appended: 0, dropped: `evidence ${E2} was submitted for no claim, not claim ${CLAIM}` });
+    expect(ledger.requests).toEqual([]);
+  });
+
   it('evidence not in the ledger fails the job', async () => {
     await expect(handler.handle(job({ evidenceId: E3, claimId: CLAIM }))).rejects.toThrow(`evidence ${E3} is not in the ledger`);
   });
