@@ -22,23 +22,7 @@ export async function openLedger(clock?: () => Date): Promise<TestLedger> {
   await ds.initialize();
   await migrate(ds);
   const store = await EventStore.open(temp.dbPath, clock);
-  let closed = false;
-  return {
-    ds,
-    store,
-    reader: new LedgerReader(ds),
-    dbPath: temp.dbPath,
-    async close() {
-      if (closed) return;
-      closed = true;
-      try {
-        await store.close();
-        if (ds.isInitialized) await ds.destroy();
-      } finally {
-        temp.cleanup();
-      }
-    },
-  };
+  return ledgerHandle(ds, store, temp.dbPath, async () => temp.cleanup());
 }
 
 /** Like openLedger, on either database: PostgreSQL gets a fresh schema in the test database, dropped by close(). */
@@ -50,12 +34,17 @@ export async function openLedgerOn(dialect: 'sqlite' | 'postgres', clock?: () =>
   await ds.initialize();
   await migrate(ds);
   const store = await EventStore.openFor(config, clock);
+  return ledgerHandle(ds, store, '', () => dropSchema(schema));
+}
+
+/** The store and a reader on `ds`; close() (once, whatever calls it) closes both, then removes what the ledger lived in. */
+function ledgerHandle(ds: DataSource, store: EventStore, dbPath: string, remove: () => Promise<void>): TestLedger {
   let closed = false;
   return {
     ds,
     store,
     reader: new LedgerReader(ds),
-    dbPath: '',
+    dbPath,
     async close() {
       if (closed) return;
       closed = true;
@@ -63,7 +52,7 @@ export async function openLedgerOn(dialect: 'sqlite' | 'postgres', clock?: () =>
         await store.close();
         if (ds.isInitialized) await ds.destroy();
       } finally {
-        await dropSchema(schema);
+        await remove();
       }
     },
   };

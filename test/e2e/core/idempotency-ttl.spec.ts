@@ -15,39 +15,47 @@ jest.setTimeout(60_000);
 
 const HOUR = 3_600_000;
 
-describe('Idempotency-Key records expire on lookup (IDEMPOTENCY_TTL_HOURS; no purge timer here)', () => {
+/** An app on a clock the test moves (`at.offsetMs`), with a 24 h TTL and the given purge interval. */
+function appOnMovableClock(purgeIntervalMs: number) {
+  const at = { offsetMs: 0 };
   let t: TestApp;
-  let offsetMs = 0;
-  const clock = () => new Date(Date.now() + offsetMs);
-  const post = (key: string, statement: string) =>
-    request(t.http).post('/api/claims').set(bearer(t.adminKey)).set('Idempotency-Key', key).send(crimeaClaimBody({ statement }));
-  const records = async (): Promise<Array<{ key: string; created_at: string }>> =>
-    t.app.get(DataSource).query('SELECT key, created_at FROM idempotency_keys ORDER BY key');
-  const claimsRecorded = async (): Promise<number> => {
-    await settle(t);
-    const items = (await request(t.http).get('/api/events?after=0&limit=500').set(bearer(t.adminKey))).body.items as Array<{ type: string }>;
-    return items.filter((e) => e.type === 'ClaimRecorded').length;
-  };
-
+  const clock = () => new Date(Date.now() + at.offsetMs);
   beforeAll(async () => {
-    t = await bootApp({ overrides: { clock, idempotencyTtlHours: 24, idempotencyPurgeIntervalMs: 0 } });
+    t = await bootApp({ overrides: { clock, idempotencyTtlHours: 24, idempotencyPurgeIntervalMs: purgeIntervalMs } });
   });
   afterAll(async () => {
     await t?.close();
   });
+  return {
+    at,
+    app: () => t,
+    post: (key: string, statement: string) =>
+      request(t.http).post('/api/claims').set(bearer(t.adminKey)).set('Idempotency-Key', key).send(crimeaClaimBody({ statement })),
+    records: async (): Promise<Array<{ key: string; created_at: string }>> =>
+      t.app.get(DataSource).query('SELECT key, created_at FROM idempotency_keys ORDER BY key'),
+    claimsRecorded: async (): Promise<number> => {
+      await settle(t);
+      const items = (await request(t.http).get('/api/events?after=0&limit=500').set(bearer(t.adminKey))).body.items as Array<{ type: string }>;
+      return items.filter((e) => e.type === 'ClaimRecorded').length;
+    },
+  };
+}
+
+describe('Idempotency-Key records expire on lookup (IDEMPOTENCY_TTL_HOURS; no purge timer here)', () => {
+  const { at, app, post, records, claimsRecorded } = appOnMovableClock(0);
 
   it('replays within the TTL; past it the key counts as new (another body too), and the new record replays again', async () => {
     const first = await post('ttl-a', 'First use of the key');
     expect(first.status).toBe(201);
     expect((await post('other-body', 'One body')).status).toBe(201);
 
-    offsetMs = 24 * HOUR - 60_000; // a minute short of the TTL: still the first answer
+    at.offsetMs = 24 * HOUR - 60_000; // a minute short of the TTL: still the first answer
     const replay = await post('ttl-a', 'First use of the key');
     expect(replay.status).toBe(201);
     expect(replay.body.id).toBe(first.body.id);
     expectProblem(await post('other-body', 'Another body'), 409, 'Idempotency-Key');
 
-    offsetMs = 24 * HOUR + 60_000; // a minute past it
+    at.offsetMs = 24 * HOUR + 60_000; // a minute past it
     const before = await claimsRecorded();
     // The old records are still there (no purge has run): the lookup itself treats them as absent.
     expect((await records()).map((r) => r.key)).toEqual(['other-body', 'ttl-a']);
@@ -66,39 +74,21 @@ describe('Idempotency-Key records expire on lookup (IDEMPOTENCY_TTL_HOURS; no pu
 
   it('a purge deletes the expired records, oldest first, and only those', async () => {
     expect((await post('left-behind', 'Used once')).status).toBe(201);
-    offsetMs += 25 * HOUR;
+    at.offsetMs += 25 * HOUR;
     expect((await post('recent', 'Used after the move')).status).toBe(201);
-    expect(await t.app.get(IdempotencyPurger).purge()).toBe(3); // ttl-a, other-body, left-behind
+    expect(await app().app.get(IdempotencyPurger).purge()).toBe(3); // ttl-a, other-body, left-behind
     expect((await records()).map((r) => r.key)).toEqual(['recent']);
   });
 });
 
 describe('the background purge (IDEMPOTENCY_PURGE_INTERVAL_MS)', () => {
-  let t: TestApp;
-  let offsetMs = 0;
-  const clock = () => new Date(Date.now() + offsetMs);
-  const post = (key: string, statement: string) =>
-    request(t.http).post('/api/claims').set(bearer(t.adminKey)).set('Idempotency-Key', key).send(crimeaClaimBody({ statement }));
-  const records = async (): Promise<Array<{ key: string; created_at: string }>> =>
-    t.app.get(DataSource).query('SELECT key, created_at FROM idempotency_keys ORDER BY key');
-  const claimsRecorded = async (): Promise<number> => {
-    await settle(t);
-    const items = (await request(t.http).get('/api/events?after=0&limit=500').set(bearer(t.adminKey))).body.items as Array<{ type: string }>;
-    return items.filter((e) => e.type === 'ClaimRecorded').length;
-  };
-
-  beforeAll(async () => {
-    t = await bootApp({ overrides: { clock, idempotencyTtlHours: 24, idempotencyPurgeIntervalMs: 50 } });
-  });
-  afterAll(async () => {
-    await t?.close();
-  });
+  const { at, app, post, records, claimsRecorded } = appOnMovableClock(50);
 
   it('the background purge deletes expired records and keeps live ones', async () => {
     // A key used now, then left: once the clock passes its TTL the purge timer removes its record.
     expect((await post('left-behind', 'Used once')).status).toBe(201);
     expect((await records()).map((r) => r.key)).toContain('left-behind');
-    offsetMs += 25 * HOUR;
+    at.offsetMs += 25 * HOUR;
     expect((await post('recent', 'Used after the move')).status).toBe(201);
     const left = await eventually('the purge to delete expired records', records, (rows) => !rows.some((r) => r.key === 'left-behind'), 10_000);
     expect(left.map((r) => r.key)).toEqual(['recent']);
@@ -109,9 +99,9 @@ describe('the background purge (IDEMPOTENCY_PURGE_INTERVAL_MS)', () => {
 
   it('retries of an expired key racing the purge write once', async () => {
     expect((await post('raced', 'Raced key')).status).toBe(201);
-    offsetMs += 25 * HOUR;
+    at.offsetMs += 25 * HOUR;
     const before = await claimsRecorded();
-    const purger = t.app.get(IdempotencyPurger);
+    const purger = app().app.get(IdempotencyPurger);
     const [answers] = await Promise.all([
       Promise.all(Array.from({ length: 20 }, () => post('raced', 'Raced key'))),
       Promise.all(Array.from({ length: 5 }, () => purger.purge())),

@@ -7,6 +7,7 @@ import { isStoredLevel } from '../../../src/projections/merkle-tree/tables';
 import { appendLeaf, leafHash, nodeKey, type TreeNode } from '../../../src/transparency/merkle';
 import { Db } from '../../reliability/support/sqlite';
 import { assertFreshBuild } from '../../support/build';
+import type { ServiceProcess } from '../../reliability/support/service';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
@@ -113,4 +114,21 @@ export async function rewriteHistory(db: RawDb, position: number, edit: (data: R
   await db.run('DELETE FROM checkpoint_cosignatures');
   await db.run('DELETE FROM signed_checkpoints');
   await restore();
+}
+
+/** One call to a service process's API with its admin key: the status, the raw text and the JSON (null when not JSON). */
+export async function api(s: ServiceProcess, path: string, init: { method?: string; body?: unknown } = {}): Promise<{ status: number; text: string; json: any }> {
+  const res = await fetch(`${s.base}${path}`, {
+    method: init.method ?? 'GET',
+    headers: { authorization: `Bearer ${s.adminKey}`, ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
+  });
+  const text = await res.text();
+  let json: any = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    /* text */
+  }
+  return { status: res.status, text, json };
 }

@@ -6,7 +6,7 @@ import { verifyConsistency } from '../../../src/transparency/merkle';
 import { crimeaClaimBody, evidenceBody } from '../../support/app';
 import { TEST_PG_URL, dropSchema, uniqueSchema } from '../../support/postgres';
 import { ServiceProcess } from '../../reliability/support/service';
-import { openPgRaw, openSqliteRaw, rewriteHistory, runTool, type RawDb } from './support';
+import { api, openPgRaw, openSqliteRaw, rewriteHistory, runTool, type RawDb } from './support';
 
 /**
  * Real processes, real files: the service (dist/main.js), the witness and verify-log
@@ -21,21 +21,6 @@ jest.setTimeout(120_000);
 
 const SEED = Buffer.alloc(32, 42).toString('base64');
 
-async function api(s: ServiceProcess, path: string, init: { method?: string; body?: unknown } = {}): Promise<{ status: number; text: string; json: any }> {
-  const res = await fetch(`${s.base}${path}`, {
-    method: init.method ?? 'GET',
-    headers: { authorization: `Bearer ${s.adminKey}`, ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
-  });
-  const text = await res.text();
-  let json: any = null;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    /* text */
-  }
-  return { status: res.status, text, json };
-}
 
 async function until<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 40_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

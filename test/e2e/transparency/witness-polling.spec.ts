@@ -6,7 +6,7 @@ import { parseCheckpoint, verifyNote } from '../../../src/transparency/note';
 import { crimeaClaimBody } from '../../support/app';
 import { assertFreshBuild } from '../../support/build';
 import { ServiceProcess } from '../../reliability/support/service';
-import { runTool } from './support';
+import { api, runTool } from './support';
 
 /**
  * `npm run witness` without --once (issue 12): the witness as a long-running child process
@@ -20,21 +20,6 @@ jest.setTimeout(120_000);
 const ROOT = join(__dirname, '..', '..', '..');
 const WITNESS = 'witness.example/poller';
 
-async function api(s: ServiceProcess, path: string, init: { method?: string; body?: unknown } = {}): Promise<{ status: number; text: string; json: any }> {
-  const res = await fetch(`${s.base}${path}`, {
-    method: init.method ?? 'GET',
-    headers: { authorization: `Bearer ${s.adminKey}`, ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
-  });
-  const text = await res.text();
-  let json: any = null;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    /* text */
-  }
-  return { status: res.status, text, json };
-}
 
 async function until<T>(what: string, probe: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs = 40_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
