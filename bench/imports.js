@@ -119,14 +119,16 @@ function uploadFile(base, auth, file, query) {
 }
 
 /** Waits until the dispatcher has no lag and the head has not moved for `quietMs` (the matching jobs have caught up). */
-async function settle(base, quietMs = 2000, timeoutMs = 900_000) {
+// /health gives the dispatcher's lag and head only to a caller with a key (issue 16.9).
+async function settle(base, auth, quietMs = 2000, timeoutMs = 900_000) {
   const deadline = Date.now() + timeoutMs;
   let last = -1;
   let since = Date.now();
   while (Date.now() < deadline) {
-    const res = await fetch(`${base}/health`).catch(() => null);
+    const res = await fetch(`${base}/health`, { headers: auth }).catch(() => null);
     const body = res ? await res.json().catch(() => null) : null;
     const d = body && body.details && body.details.dispatcher;
+    if (d && typeof d.lag !== 'number') throw new Error('/health gave no dispatcher lag: the bench must send its key');
     const head = d ? d.head : -1;
     if (!d || d.lag > 0 || head !== last) {
       last = head;
@@ -184,7 +186,7 @@ async function sectionImport(ctx) {
       }
     }),
   );
-  await settle(svc.base, 1000);
+  await settle(svc.base, AUTH, 1000);
 
   const t0 = Date.now();
   const { importId } = await uploadFile(svc.base, AUTH, file, 'format=acled&dataset=bench-acled');
@@ -200,7 +202,7 @@ async function sectionImport(ctx) {
   const rssImport = procs.map((p) => `${p.label} ${peakRssMb(p.child.pid)}`).join(', ');
   log(`  import ${view.state}: ${fmt(view.rows)} rows in ${seconds.toFixed(1)} s (upload ${uploadedMs} ms) = ${fmt(rate)} rows/s; accepted ${fmt(view.accepted)}, rejected ${view.rejected}; peak RSS MB: ${rssImport}`);
   const settleStart = Date.now();
-  await settle(svc.base);
+  await settle(svc.base, AUTH);
   const rssAll = peak();
   log(`  matching jobs caught up ${((Date.now() - settleStart) / 1000).toFixed(1)} s after done; peak RSS MB: ${procs.map((p) => `${p.label} ${peakRssMb(p.child.pid)}`).join(', ')}`);
   results.figures.import = { rows: view.rows, seconds, rowsPerSecond: rate, accepted: view.accepted, peakRssMb: rssAll, pledges: PLEDGES, sha256: view.sha256, processes: procs.map((p) => p.label), nodeArgs };

@@ -32,7 +32,7 @@ export class RequestAuthenticator {
     if (principal) req.principal = principal;
     if (access === 'read' && this.config.publicRead) return;
     if (!principal) {
-      if (header) await this.refuseRepeatedFailures(req);
+      if (header) await this.countFailedAuthentication(req);
       throw new UnauthorizedException(
         !header
           ? 'send an API key as "Authorization: Bearer <key>"'
@@ -50,9 +50,10 @@ export class RequestAuthenticator {
   /**
    * Failed authentications per client address (AUTH_FAILURES_PER_MINUTE): past the budget a bad
    * key is answered 429 with Retry-After instead of 401. Only bad keys are refused, not the address:
-   * a good key from the same address (a shared NAT, a proxy) keeps working.
+   * a good key from the same address (a shared NAT, a proxy) keeps working. Public routes that
+   * still look at a key (/health's full answer) count their failures here too.
    */
-  private async refuseRepeatedFailures(req: AuthedRequest): Promise<void> {
+  async countFailedAuthentication(req: Pick<AuthedRequest, 'ip'>): Promise<void> {
     const answer = await this.limiter.authFailures.take(`ip:${req.ip}`);
     if (answer.allowed) return;
     throw tooManyRequests(

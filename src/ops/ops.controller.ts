@@ -4,10 +4,11 @@ import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiProduces, ApiResponse, 
 import { HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiKeysService } from '../auth/api-keys.service';
+import { RequestAuthenticator } from '../auth/auth.guard';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { Public } from '../auth/roles';
 import { toProblem } from '../common/http/problem.filter';
-import { ApiProblems } from '../common/http/openapi';
+import { ApiProblem, ApiProblems } from '../common/http/openapi';
 import { problem, sendProblem } from '../common/http/problem';
 import { HealthChecks } from './health';
 import { HealthCheckStatusSchema, HealthProblemSchema, HealthSchema, PublicHealthProblemSchema, PublicHealthSchema } from './health.schema';
@@ -63,15 +64,22 @@ export class OpsController {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  /** Any valid API key (of any role) unlocks the full /health answer; a bad one is treated as none. */
+  /**
+   * Any valid API key (of any role) unlocks the full /health answer; a bad one is treated as none,
+   * and counts as a failed authentication (AUTH_FAILURES_PER_MINUTE), so the two answers' shapes
+   * cannot be used to test guesses faster than on any other route.
+   */
   private async hasValidKey(req: FastifyRequest): Promise<boolean> {
     const m = /^Bearer\s+(\S{1,512})\s*$/i.exec(req.headers.authorization ?? '');
     if (!m) return false;
+    let valid: boolean;
     try {
-      return (await this.moduleRef.get(ApiKeysService, { strict: false }).authenticate(m[1])) !== null;
+      valid = (await this.moduleRef.get(ApiKeysService, { strict: false }).authenticate(m[1])) !== null;
     } catch {
       return false; // the database is down: /health says so, in the public shape
     }
+    if (!valid) await this.moduleRef.get(RequestAuthenticator, { strict: false }).countFailedAuthentication(req);
+    return valid;
   }
 
   @Get('health')
@@ -87,7 +95,8 @@ export class OpsController {
       'Without a valid API key the answer says little: the status and each check\'s name with up/down only ' +
       '(PublicHealthSchema); any valid key (any role, `Authorization: Bearer <key>`) gets what each check reports, ' +
       'including the messages of checks that are down, which can name internal hosts (HealthSchema). A bad key is ' +
-      'answered like no key. The dispatcher check reports the lag (positions behind the head) and never fails on lag ' +
+      'answered like no key, and counts as a failed authentication: past AUTH_FAILURES_PER_MINUTE from one address, ' +
+      'a bad key is 429. The dispatcher check reports the lag (positions behind the head) and never fails on lag ' +
       'alone. The chain check re-hashes the newest 100 events; GET /api/ledger/verify verifies the whole chain.',
   })
   @ApiOkResponse({
@@ -103,6 +112,7 @@ export class OpsController {
       },
     },
   })
+  @ApiProblem(429, 'A bad API key from an address that has sent too many (AUTH_FAILURES_PER_MINUTE); retry after Retry-After seconds', 'too many failed authentications from this address (at most 30 per minute); retry in 42 s')
   async check(@Req() req: FastifyRequest): Promise<HealthCheckResult> {
     const detailed = await this.hasValidKey(req);
     try {

@@ -1,14 +1,14 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { appendLeaf, leafHash, nodeKey, type TreeNode } from '../../transparency/merkle';
 
-/** Levels of the tree no longer stored (src/projections/merkle-tree/tables.ts MIN_STORED_LEVEL at the time: 4). */
-const LOWEST_STORED = 4;
+/** Levels of the tree no longer stored (src/projections/merkle-tree/tables.ts MIN_STORED_LEVEL at the time: 2). */
+const LOWEST_STORED = 2;
 
 /**
- * The stored Merkle tree keeps only perfect subtrees of level ≥ 4; the levels below are
- * recomputed from the events' hashes when read (at most 16 consecutive events per node). Each
- * append writes one row per 16 events instead of one per event. The key is unchanged
- * (id = (index+1)·2^level·64 + level): the rows of levels 1–3 are deleted (id % 64 is the level).
+ * The stored Merkle tree keeps only perfect subtrees of level ≥ 2; the levels below are
+ * recomputed from the events' hashes when read (at most 4 consecutive events per node). Each
+ * append writes about one row per 2 events instead of one per event. The key is unchanged
+ * (id = (index+1)·2^level·64 + level): the rows of level 1 are deleted (id % 64 is the level).
  * `down` puts them back, recomputed from the log.
  */
 export class MerkleUpperLevels1764600000026 implements MigrationInterface {

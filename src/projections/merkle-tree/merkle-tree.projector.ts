@@ -37,7 +37,7 @@ const RECENT_LEAVES = 8192;
 /**
  * The RFC 9162 Merkle tree over the log (leaf i = the event at position i + 1, leaf input its
  * 32-byte hash), kept in the append's own transaction: each event adds its leaf and every
- * perfect subtree of level ≥ MIN_STORED_LEVEL it completes (one row per 2^MIN_STORED_LEVEL
+ * perfect subtree of level ≥ MIN_STORED_LEVEL it completes (about one row per 2^(MIN_STORED_LEVEL − 1)
  * events; the levels below are recomputed from the events' own hashes when read). Roots and
  * proofs of any size then need O(log n) reads (queries.ts).
  *

@@ -62,6 +62,22 @@ describe('AUTH_FAILURES_PER_MINUTE: failed authentications per address', () => {
     expect((await listKeys('guess-y-0123456789abcdef', '192.0.2.8')).status).toBe(401);
   });
 
+  it('a bad key on /health (public, but a valid key gets the full answer) counts too: past the budget, 429', async () => {
+    const health = (key: string) => request(t.http).get('/health').set(bearer(key)).set('x-forwarded-for', '192.0.2.10');
+    for (let i = 0; i < FAILURES; i++) {
+      const res = await health(`guess-h${i}-0123456789abcdef`);
+      expect(res.status).toBe(200);
+      expect(JSON.stringify(res.body.info)).not.toMatch(/message|lag|position/); // the public shape, as without a key
+    }
+    const limited = await health('guess-hx-0123456789abcdef');
+    expect(limited.status).toBe(429);
+    expect(limited.body.detail).toMatch(/too many failed authentications from this address/);
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    // No key, or a good key, is still answered from there.
+    expect((await request(t.http).get('/health').set('x-forwarded-for', '192.0.2.10')).status).toBe(200);
+    expect((await health(t.adminKey)).status).toBe(200);
+  });
+
   it('no key at all is not a failed authentication (401, never counted)', async () => {
     for (let i = 0; i < FAILURES + 2; i++) {
       expect((await request(t.http).get('/api/api-keys').set('x-forwarded-for', '192.0.2.9')).status).toBe(401);

@@ -130,7 +130,7 @@ describe('transparency routes', () => {
   it('the signer refuses to sign over a tree that no longer has the root it signed (and says so)', async () => {
     const signer = t.app.get(CheckpointSigner);
     const store = t.app.get(EventStore);
-    // A log long enough to have stored subtrees (levels ≥ MIN_STORED_LEVEL: 16 events and more), signed.
+    // A log long enough to have stored subtrees (levels ≥ MIN_STORED_LEVEL: 2^MIN_STORED_LEVEL events and more), signed.
     for (let i = 0; (await request(t.http).get('/api/ledger/verify').set(admin())).body.head.position < 2 ** (MIN_STORED_LEVEL + 1); i++) {
       await request(t.http).post('/api/claims').set(admin()).send(crimeaClaimBody({ statement: `filler ${i}` }));
     }
