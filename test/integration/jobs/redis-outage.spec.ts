@@ -37,11 +37,13 @@ describe('Redis down, then back', () => {
     t = await bootJobsApp('bullmq', prefixes, { redisUrl: `redis://127.0.0.1:${port}` });
   });
 
+  // Closing waits for BullMQ's connections to come back from the outage (reconnect back-off):
+  // on a loaded machine that has taken longer than Jest's default 30 s hook timeout once.
   afterAll(async () => {
     if (!redis) redis = await startRedisServer(port).catch(() => null); // let the app close cleanly
     await t?.close();
     await redis?.stop();
-  });
+  }, 90_000);
 
   it('evidence posted while Redis is down is accepted (202) and attached once Redis is back', async () => {
     const dispatcher = t.app.get(LogDispatcher);
