@@ -346,17 +346,36 @@ export function reportWorkerErrors(worker: Worker, label: string, logger: Pick<L
  * to be ready): workers are let go at once (their jobs' locks expire and the jobs run again) and
  * the connections are dropped, so a shutdown during an outage ends at once.
  */
-export async function closeBullMq(parts: { workers?: Worker[]; queues?: Queue[]; connections: IORedis[] }): Promise<void> {
+export async function closeBullMq(
+  parts: { workers?: Worker[]; queues?: Queue[]; connections: IORedis[] },
+  graceMs = CLOSE_GRACE_MS,
+): Promise<void> {
   const up = parts.connections.every((c) => c.status === 'ready');
   if (!up) {
-    await Promise.all((parts.workers ?? []).map((w) => Promise.race([w.close(true), new Promise((r) => setTimeout(r, 200))]).catch(() => undefined)));
+    await Promise.all((parts.workers ?? []).map((w) => Promise.race([w.close(true), delay(200)]).catch(() => undefined)));
     for (const c of parts.connections) c.disconnect();
     return;
   }
-  await Promise.all((parts.workers ?? []).map((w) => w.close().catch(() => undefined)));
-  for (const q of parts.queues ?? []) await q.close().catch(() => undefined);
-  for (const c of parts.connections) await c.quit().catch(() => c.disconnect());
+  // Every step is bounded: a worker's own blocking connection can still be in its reconnect
+  // back-off after an outage, and a graceful close would wait for it. Past the grace, workers are
+  // let go (their jobs' locks expire and the jobs run again; attachment stays exactly-once).
+  await Promise.all(
+    (parts.workers ?? []).map(async (w) => {
+      const closed = await Promise.race([w.close().then(() => true, () => true), delay(graceMs).then(() => false)]);
+      if (!closed) await Promise.race([w.close(true), delay(200)]).catch(() => undefined);
+    }),
+  );
+  for (const q of parts.queues ?? []) await Promise.race([q.close().catch(() => undefined), delay(graceMs)]);
+  for (const c of parts.connections) {
+    const quit = await Promise.race([c.quit().then(() => true, () => false), delay(1_000).then(() => false)]);
+    if (!quit) c.disconnect();
+  }
 }
+
+/** How long a graceful close waits for a worker's running jobs or a queue before letting go. */
+export const CLOSE_GRACE_MS = 10_000;
+
+const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
 
 /** ioredis' own errors while a connection is down (not a job's or a script's error). */
 function isConnectionError(err: Error & { code?: string }): boolean {

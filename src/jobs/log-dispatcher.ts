@@ -39,6 +39,9 @@ export interface DispatcherStatus {
  * back empty has no hand-over state: the dispatcher starts it at the finished watermark and hands
  * over again everything after it; job ids and idempotent handlers make the repeats harmless.
  */
+/** How long stop() waits for a pass in flight. */
+const STOP_GRACE_MS = 10_000;
+
 export class LogDispatcher {
   private readonly logger = new Logger('Dispatcher');
   private checkpoint = 0;
@@ -166,7 +169,16 @@ export class LogDispatcher {
     if (this.timer) clearInterval(this.timer);
     if (this.catchUpTimer) clearTimeout(this.catchUpTimer);
     this.unsubscribe?.();
-    await Promise.all([this.runner.running, ...this.early]);
+    // A pass in flight can wait on Redis commands queued while a connection is in its reconnect
+    // back-off; nothing of it is lost by letting go (the checkpoint moves only after a hand-over),
+    // so shutdown waits a bounded time and says so.
+    let timer: NodeJS.Timeout | undefined;
+    const finished = await Promise.race([
+      Promise.all([this.runner.running, ...this.early]).then(() => true),
+      new Promise<false>((r) => (timer = setTimeout(() => r(false), STOP_GRACE_MS))),
+    ]);
+    clearTimeout(timer);
+    if (!finished) this.logger.warn(`a dispatcher pass was still running ${STOP_GRACE_MS} ms after stop; let go (the log keeps its work)`);
   }
 
   private async loop(): Promise<void> {
