@@ -26,8 +26,13 @@ describe('npm run migrate waits for its database', () => {
   it('retries until PostgreSQL answers, then migrates (exit 0)', async () => {
     const port = await freePort();
     const child = spawnNode('migrate.js', { DATABASE_URL: urlOn(port), DATABASE_SCHEMA: schema, MIGRATE_WAIT_MS: '30000', LOG_LEVEL: 'info' });
-    // The database "comes up" only once migrate has seen it refuse.
-    await new Promise((r) => setTimeout(r, 800));
+    // The database "comes up" only once migrate has seen it refuse and said it retries (waited
+    // for, not slept on: a loaded machine starts node slower than any fixed pause).
+    const retrying = () => parseJsonLines(child.stdout()).some((l) => l.msg === 'the database does not answer yet; retrying');
+    for (let waited = 0; !retrying(); waited += 50) {
+      if (waited > 25_000) throw new Error(`migrate never said it retries; output so far: ${child.stdout()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
     relay = createServer((client) => {
       const upstream = connect(Number(pg.port || 5432), pg.hostname);
       sockets.push(client, upstream);
