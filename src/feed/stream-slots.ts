@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type IORedis from 'ioredis';
+import { OutageLog } from '../common/outage-log';
 
 /**
  * How many live SSE streams are open, counted three ways: in all (SSE_MAX_CLIENTS), per API key
@@ -39,6 +40,16 @@ function countsOf(owner: StreamOwner, limits: StreamLimits): Count[] {
   return counts.filter((c) => c.max > 0);
 }
 
+/** A release that gives its slots back once, however often it is called (a stream can close several ways). */
+function once(release: () => void): () => void {
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    release();
+  };
+}
+
 /** This process's counts. */
 export class LocalStreamSlots {
   private readonly held = new Map<string, number>();
@@ -52,18 +63,15 @@ export class LocalStreamSlots {
       for (const c of counts) if ((this.held.get(c.name) ?? 0) >= c.max) return { ok: false, cap: c.cap, max: c.max };
     }
     for (const c of counts) this.held.set(c.name, (this.held.get(c.name) ?? 0) + 1);
-    let released = false;
     return {
       ok: true,
-      release: () => {
-        if (released) return;
-        released = true;
+      release: once(() => {
         for (const c of counts) {
           const left = (this.held.get(c.name) ?? 1) - 1;
           if (left <= 0) this.held.delete(c.name);
           else this.held.set(c.name, left);
         }
-      },
+      }),
     };
   }
 
@@ -117,7 +125,8 @@ export class RedisStreamSlots {
   /** Leases this process holds: lease id → the Redis keys it is in. */
   private readonly leases = new Map<string, string[]>();
   private readonly timer: NodeJS.Timeout;
-  private redisDown = false;
+  /** One warning when Redis goes away, one line when it is back. */
+  private readonly redisOutage: OutageLog;
 
   constructor(
     readonly limits: StreamLimits,
@@ -126,6 +135,7 @@ export class RedisStreamSlots {
     private readonly leaseMs: number,
   ) {
     this.local = new LocalStreamSlots(limits);
+    this.redisOutage = new OutageLog(this.logger, "live-stream counts fall back to this process's own", 'live-stream counts are shared through Redis again');
     this.timer = setInterval(() => void this.renew(), Math.max(200, Math.floor(leaseMs / 3)));
     this.timer.unref();
   }
@@ -137,9 +147,9 @@ export class RedisStreamSlots {
     let refusedAt: number;
     try {
       refusedAt = counts.length === 0 ? 0 : Number(await this.redis.eval(ACQUIRE_SCRIPT, keys.length, ...keys, lease, this.leaseMs, ...counts.map((c) => c.max)));
-      this.noteRedis(true);
+      this.redisOutage.up();
     } catch (err) {
-      this.noteRedis(false, err);
+      this.redisOutage.down((err as Error)?.message ?? String(err));
       // Redis is away: this process's own counts decide.
       return this.local.acquire(owner);
     }
@@ -149,19 +159,16 @@ export class RedisStreamSlots {
     }
     const local = this.local.acquire(owner, true) as { ok: true; release: () => void };
     this.leases.set(lease, keys);
-    let released = false;
     return {
       ok: true,
-      release: () => {
-        if (released) return;
-        released = true;
+      release: once(() => {
         local.release();
         this.leases.delete(lease);
         const pipeline = this.redis.pipeline();
         for (const k of keys) pipeline.zrem(k, lease);
         // A lease Redis could not drop expires by itself within SSE_LEASE_TTL_MS.
         pipeline.exec().catch(() => undefined);
-      },
+      }),
     };
   }
 
@@ -175,17 +182,10 @@ export class RedisStreamSlots {
         const batch = pairs.slice(i, i + RENEW_BATCH);
         await this.redis.eval(RENEW_SCRIPT, batch.length, ...batch.map((p) => p[0]), this.leaseMs, ...batch.map((p) => p[1]));
       }
-      this.noteRedis(true);
+      this.redisOutage.up();
     } catch (err) {
-      this.noteRedis(false, err);
+      this.redisOutage.down((err as Error)?.message ?? String(err));
     }
-  }
-
-  /** One warning when Redis goes away, one when it is back. */
-  private noteRedis(up: boolean, err?: unknown): void {
-    if (!up && !this.redisDown) this.logger.warn(`live-stream counts fall back to this process's own: ${(err as Error)?.message ?? err}`);
-    if (up && this.redisDown) this.logger.log('live-stream counts are shared through Redis again');
-    this.redisDown = !up;
   }
 
   stop(): void {

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { OutageLog } from '../common/outage-log';
 import { randomUUID } from 'node:crypto';
 import { Queue, Worker, type JobsOptions } from 'bullmq';
 import IORedis, { type RedisOptions } from 'ioredis';
@@ -293,32 +294,6 @@ export class BullMqWorkers {
 
   async close(): Promise<void> {
     await closeBullMq({ workers: this.workers, connections: [this.connection] });
-  }
-}
-
-/** One warning when a dependency goes away and one line when it is back, however often it fails meanwhile. */
-export class OutageLog {
-  private since: number | null = null;
-  private failures = 0;
-
-  constructor(
-    private readonly logger: Pick<Logger, 'warn' | 'log'>,
-    private readonly downMessage: string,
-    private readonly upMessage: string,
-  ) {}
-
-  down(detail: string, now = Date.now()): void {
-    this.failures++;
-    if (this.since !== null) return;
-    this.since = now;
-    this.logger.warn(`${this.downMessage} (${detail}); retrying quietly until it is back`);
-  }
-
-  up(now = Date.now()): void {
-    if (this.since === null) return;
-    this.logger.log(`${this.upMessage} after ${Math.round((now - this.since) / 100) / 10} s (${this.failures} failed attempts)`);
-    this.since = null;
-    this.failures = 0;
   }
 }
 

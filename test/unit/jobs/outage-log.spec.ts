@@ -1,4 +1,4 @@
-import { OutageLog } from '../../../src/jobs/bullmq';
+import { OutageLog } from '../../../src/common/outage-log';
 
 describe('OutageLog: one line when a dependency goes, one when it is back', () => {
   const make = () => {
