@@ -289,6 +289,8 @@ async function sectionIngest() {
   results.figures.ingest = { echo: [echo1, echo2], echoReqPerSec: echoRps, evidence, claims: claimsRun, evidenceRatio: evidence.reqPerSec / echoRps, claimsRatio: claimsRun.reqPerSec / echoRps };
   if (PROFILE) {
     const prof = { evidence: await readProfile(path.join(dir, 'api.cpuprofile'), evidence), echo: await readProfile(path.join(dir, 'echo.cpuprofile'), echo1) };
+    // BENCH_PROFILE_KEEP=<dir>: keep the raw profiles (open them in Chrome DevTools or speedscope).
+    if (process.env.BENCH_PROFILE_KEEP) for (const f of ['api', 'echo']) fs.copyFileSync(path.join(dir, `${f}.cpuprofile`), path.join(process.env.BENCH_PROFILE_KEEP, `${f}.cpuprofile`));
     results.figures.ingest.profile = prof;
     printProfile(prof);
   }
@@ -345,7 +347,9 @@ async function sectionE2E() {
   const prefix = `clbench-e2e-${randomUUID().slice(0, 8)}`;
   cleanups.push(() => deleteKeys(REDIS_URL, prefix));
   const env = { DATABASE_PATH: path.join(dir, 'ledger.sqlite'), REDIS_URL, QUEUE_PREFIX: prefix };
-  const svc = await startService('api-e2e', { ...env, RUN_WORKERS: 'false' });
+  // BENCH_PROFILE=1 with BENCH_PROFILE_KEEP=<dir>: the API's CPU profile of the measured run, kept as <dir>/api-e2e.cpuprofile.
+  const e2eProfile = PROFILE && process.env.BENCH_PROFILE_KEEP ? path.join(process.env.BENCH_PROFILE_KEEP, 'api-e2e.cpuprofile') : null;
+  const svc = await startService('api-e2e', { ...env, RUN_WORKERS: 'false', ...(e2eProfile ? { BENCH_PROFILE_OUT: e2eProfile } : {}) }, e2eProfile ? PROFILER : []);
   const workers = [];
   for (let i = 1; i <= 2; i++) {
     const w = startProcess(path.join(DIST, 'worker.js'), [], { ...env, ADMIN_API_KEY: ADMIN_KEY, LOG_LEVEL: process.env.BENCH_VERBOSE ? 'info' : 'warn' }, `worker-${i}`);
@@ -414,7 +418,7 @@ async function sectionE2E() {
   sentAt.clear();
   sentWall.clear();
   recordedLag.length = 0;
-  await sendAll(seeded.slice(0, total), SIZE.e2eRate);
+  await (e2eProfile ? profiled(svc, () => sendAll(seeded.slice(0, total), SIZE.e2eRate)) : sendAll(seeded.slice(0, total), SIZE.e2eRate));
   polling = false;
   await poller;
   const lat = summarize([...seenAt.values()]);
@@ -425,8 +429,47 @@ async function sectionE2E() {
   results.figures.endToEnd = { rate: SIZE.e2eRate, seconds: SIZE.e2eSeconds, pollMs: POLL_MS, sent: total, seen: seenAt.size, sendErrors, missing, visible: lat, recordedAtLag: committed, rawBullmq: raw, p50VsRaw: lat.p50 / raw.p50 };
   target('end-to-end p99 ≤ 50 ms', lat.p99 <= 50 && missing === 0 && sendErrors === 0, `p99 ${lat.p99.toFixed(1)} ms (p50 ${lat.p50.toFixed(1)})`, '≤ 50 ms', missing || sendErrors ? `${missing} never seen, ${sendErrors} failed POSTs` : '');
   target('end-to-end p50 ≤ 5× raw BullMQ add→completed p50', lat.p50 <= 5 * raw.p50, `${lat.p50.toFixed(1)} ms = ${(lat.p50 / raw.p50).toFixed(1)}× of ${raw.p50.toFixed(2)} ms`, '≤ 5×');
+  if (process.env.BENCH_E2E_STAGES) results.figures.endToEnd.stages = await e2eStages(REDIS_URL, prefix, path.join(dir, 'ledger.sqlite'), sentWall);
   for (const w of workers) await w.stop();
   await svc.proc.stop();
+}
+
+/**
+ * BENCH_E2E_STAGES=1: where the end-to-end time goes, per piece of evidence, from the jobs'
+ * BullMQ timestamps (kept on completion) and the events' recordedAt (all wall clock, ms).
+ */
+async function e2eStages(redisUrl, prefix, db, sentWall) {
+  const { Queue } = require('bullmq');
+  const queue = new Queue('evidence-attach', { connection: { url: redisUrl }, prefix });
+  const jobs = await queue.getJobs(['completed'], 0, -1);
+  await queue.close();
+  const sqlite3 = require('sqlite3');
+  const conn = await new Promise((res, rej) => { const d = new sqlite3.Database(db, sqlite3.OPEN_READONLY, (e) => (e ? rej(e) : res(d))); });
+  const rows = await new Promise((res, rej) => conn.all("SELECT position, type, stream_id, recorded_at FROM events WHERE type IN ('EvidenceSubmitted','VerificationStatusChanged')", (e, r) => (e ? rej(e) : res(r))));
+  conn.close();
+  const submittedAt = new Map(); // position -> recordedAt
+  const statusAt = new Map(); // claimId -> recordedAt
+  for (const r of rows) {
+    if (r.type === 'EvidenceSubmitted') submittedAt.set(r.position, Date.parse(r.recorded_at));
+    else statusAt.set(r.stream_id.slice('claim-'.length), Date.parse(r.recorded_at));
+  }
+  const st = { commit: [], handOver: [], queued: [], handler: [], finish: [] };
+  for (const j of jobs) {
+    const sent = sentWall.get(j.data.claimId);
+    const committed = submittedAt.get(j.data.position);
+    const status = statusAt.get(j.data.claimId);
+    if (sent === undefined || committed === undefined || status === undefined) continue;
+    st.commit.push(committed - sent);
+    st.handOver.push(j.timestamp - committed);
+    st.queued.push(j.processedOn - j.timestamp);
+    st.handler.push(status - j.processedOn);
+    st.finish.push(j.finishedOn - status);
+  }
+  const out = {};
+  for (const [k, v] of Object.entries(st)) out[k] = summarize(v);
+  log(`  stages (ms, p50/p99 of ${st.commit.length}): ` + Object.entries(out).map(([k, v]) => `${k} ${v.p50}/${v.p99}`).join(', '));
+  log('    commit = POST sent → EvidenceSubmitted recordedAt; handOver → job added; queued → a worker took it; handler → status recordedAt; finish → job completed');
+  return out;
 }
 
 async function sectionLog() {

@@ -5,7 +5,7 @@ import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { AppConfig } from './config/app-config';
 import { AppModule } from './app.module';
-import { RequestAuthenticator, authenticateOnRequest } from './auth/auth.guard';
+import { guardRequests } from './auth/auth.guard';
 import type { FastifyReply } from 'fastify';
 import { ProblemFilter } from './common/http/problem.filter';
 import { RouteTable } from './common/http/route-table';
@@ -48,7 +48,8 @@ export async function createApp(config: AppConfig, ops: OpsRuntime = createOpsRu
     onConstructorPoisoning: 'error',
     // Errors Fastify's router raises before any route runs (malformed percent-encoding: 400; a path
     // segment over 100 characters: 414) answer problem+json like every other error.
-    frameworkErrors: (err: { code?: string; statusCode?: number }, _req: unknown, reply: FastifyReply) => {
+    frameworkErrors: (err: { code?: string; statusCode?: number }, req: { id: unknown }, reply: FastifyReply) => {
+      reply.header('x-request-id', String(req.id)); // no request hook runs for these
       if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') {
         const detail = 'a path segment is longer than 100 characters';
         sendProblem(reply, problem(414, detail, { title: 'URI Too Long', type: 'urn:claim-ledger:problem:uri-too-long', errors: [{ field: 'url', message: detail }] }));
@@ -100,13 +101,10 @@ export async function createApp(config: AppConfig, ops: OpsRuntime = createOpsRu
   refuseDeepBodies(fastify);
   acceptTextBodies(fastify); // except a witness's cosigned checkpoint (src/transparency)
   installImportBodyParsers(fastify); // and the import files, streamed to disk (src/imports)
-  fastify.addHook('onSend', async (req, reply, payload) => {
-    reply.header('x-request-id', String(req.id));
-    return payload;
-  });
-  installHttpOps(app, config, ops);
-  // The key is checked once the route is known and before the body is read (src/auth/auth.guard.ts).
-  authenticateOnRequest(fastify, app.get(RequestAuthenticator, { strict: false }));
+  installHttpOps(app, config, ops); // (its request hook also sets X-Request-Id on every answer)
+  // The key once the route is known and before the body is read; its rate limit and the
+  // Idempotency-Key lookup once the body is parsed (src/auth/auth.guard.ts).
+  guardRequests(app);
   const server = app.getHttpServer() as Server;
   server.keepAliveTimeout = config.httpKeepAliveTimeoutMs; // set here: Fastify reads 0 as "its default"
   if (config.httpMaxConnections > 0) server.maxConnections = config.httpMaxConnections;

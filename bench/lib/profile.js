@@ -10,7 +10,7 @@ const fs = require('node:fs');
 /** Areas, most specific first: the first rule a frame's script URL matches names its area. */
 const AREAS = [
   ['the profiler itself (not counted as busy)', /^node:inspector|profiler-preload\.js$/],
-  ['validation (class-validator, class-transformer, DTO pipe)', /node_modules\/class-(validator|transformer)\/|\/dist\/common\/validation\.js|\/dist\/common\/dto\.js/],
+  ['validation (class-validator, class-transformer, DTO pipe)', /node_modules\/class-(validator|transformer)\/|\/dist\/common\/http\/(validation|compiled-validation)\.js|\/dist\/.*dto\.js$|node_modules\/@nestjs\/common\/pipes\//],
   ['ledger: event store, hashing, canonical JSON', /\/dist\/ledger\//],
   ['sqlite3 driver (statements, row objects)', /node_modules\/sqlite3\//],
   ['read models (inline projector)', /\/dist\/projections\//],

@@ -1,10 +1,9 @@
-import { CanActivate, ExecutionContext, HttpException, Injectable } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
+import { HttpException } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import IORedis from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { ACCESS_KEY, type Access, type Principal } from './roles';
+import type { Principal } from './roles';
 
 /**
  * Per-key limits:
@@ -59,6 +58,11 @@ export class RequestBudget {
     this.limiter = store
       ? new RateLimiterRedis({ ...opts, storeClient: store.redis, insuranceLimiter: memory, rejectIfRedisNotReady: true })
       : memory;
+  }
+
+  /** False for a budget of 0 (no limit): callers may skip take() and its promise. */
+  get enabled(): boolean {
+    return this.limiter !== null;
   }
 
   async take(bucketKey: string): Promise<LimitAnswer> {
@@ -129,32 +133,22 @@ export function tooManyRequests(reply: FastifyReply | null, retryAfterSeconds: n
 }
 
 /**
- * Global guard, registered after AuthGuard (so the key is known): one request from the key's write
- * or read budget; none left is 429 with Retry-After, before anything else runs.
+ * One request from the key's write or read budget (run by the request hooks in auth.guard.ts,
+ * after the key is known); none left is 429 with Retry-After, before the handler runs. Nothing
+ * to wait for (no limit configured): undefined, so the hook goes on in the same tick.
  */
-@Injectable()
-export class RateLimitGuard implements CanActivate {
-  constructor(
-    private readonly reflector: Reflector,
-    private readonly limiter: RateLimiter,
-  ) {}
-
-  async canActivate(ctx: ExecutionContext): Promise<boolean> {
-    if (ctx.getType() !== 'http') return true;
-    const access = this.reflector.getAllAndOverride<Access | undefined>(ACCESS_KEY, [ctx.getHandler(), ctx.getClass()]);
-    if (access === 'public') return true;
-    const req = ctx.switchToHttp().getRequest<FastifyRequest & { principal?: Principal }>();
-    const write = req.method !== 'GET' && req.method !== 'HEAD';
-    const budget = write ? this.limiter.writes : this.limiter.reads;
-    const answer = await budget.take(limitKey(req));
-    if (answer.allowed) return true;
-    const reply = ctx.switchToHttp().getResponse<FastifyReply>();
+export function takeRequestBudget(limiter: RateLimiter, req: FastifyRequest & { principal?: Principal }, reply: FastifyReply): Promise<void> | undefined {
+  const write = req.method !== 'GET' && req.method !== 'HEAD';
+  const budget = write ? limiter.writes : limiter.reads;
+  if (!budget.enabled) return undefined;
+  return budget.take(limitKey(req)).then((answer) => {
+    if (answer.allowed) return;
     throw tooManyRequests(
       reply,
       answer.retryAfterSec,
       `rate limit: at most ${budget.perMinute} ${write ? 'writes' : 'reads'} per minute per API key; retry in ${answer.retryAfterSec} s`,
     );
-  }
+  });
 }
 
 /** Nest wiring for AuthModule: the process's limiter, built from the configuration. */

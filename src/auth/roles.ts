@@ -39,7 +39,8 @@ export const RequireAccess =
     }
   };
 
-function routeAccess(handler: object, access: Access): void {
+/** Puts an access rule into a handler's Fastify route config (read by the request hook in auth.guard.ts). */
+export function routeAccess(handler: object, access: Access): void {
   const config = (Reflect.getMetadata(FASTIFY_ROUTE_CONFIG_METADATA, handler) as Record<string, unknown> | undefined) ?? {};
   Reflect.defineMetadata(FASTIFY_ROUTE_CONFIG_METADATA, { ...config, access }, handler);
 }

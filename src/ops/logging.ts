@@ -1,37 +1,24 @@
 import type { LoggerService } from '@nestjs/common';
-import { AsyncLocalStorage } from 'node:async_hooks';
 import pino, { type DestinationStream, type Logger as PinoLogger } from 'pino';
+import { currentLogContext } from '../common/log-context';
 
 /**
  * Structured logs: pino, one JSON object per line on stdout.
  *
- * What is in scope while a line is written (the HTTP request id, or the job's correlation id)
- * comes from an AsyncLocalStorage and is mixed into every line, so a line written deep inside a
- * service during a request carries `reqId`, and a line written while a job runs carries the
- * `correlationId` of the request that caused it.
+ * The ids a line is about (the HTTP request id, or a job's correlation id, queue and causation
+ * position) are put in scope around the writing of the line (runWithLogContext) and mixed into it:
+ * the request's one `request completed` line and any error it ends in carry `reqId`; a job's
+ * lines carry the `correlationId` of the request that caused it. The scope is synchronous, not an
+ * AsyncLocalStorage: on Node 20 one AsyncLocalStorage turns on promise hooks for every promise in
+ * the process (about 7% of an API request's CPU, docs/performance.md), so whoever writes a line
+ * about a request or a job says so where it writes it (src/ops/instrumentation.ts,
+ * src/common/http/problem.filter.ts).
  *
  * Never logged: request or response bodies, headers (so no Authorization, no API keys), query
  * strings. Paths that could carry a secret are redacted as a second line of defence.
  */
 
-export interface LogContext {
-  reqId?: string;
-  correlationId?: string;
-  queue?: string;
-  /** Ledger position of the event a job was planned from (its causation). */
-  causationPosition?: number;
-}
-
-const logContext = new AsyncLocalStorage<LogContext>();
-
-/** Runs `fn` with `ctx` added to the current context, or (fresh) instead of it. */
-export function runWithLogContext<T>(ctx: LogContext, fn: () => T, fresh = false): T {
-  return logContext.run(fresh ? { ...ctx } : { ...(logContext.getStore() ?? {}), ...ctx }, fn);
-}
-
-export function currentLogContext(): LogContext | undefined {
-  return logContext.getStore();
-}
+export { currentLogContext, runWithLogContext, type LogContext } from '../common/log-context';
 
 const LEVEL_ALIASES: Record<string, pino.LevelWithSilent> = {
   fatal: 'fatal',
@@ -70,7 +57,7 @@ export function createRootLogger(level: string, destination?: DestinationStream)
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       messageKey: 'msg',
-      mixin: () => ({ ...(logContext.getStore() ?? {}) }),
+      mixin: () => ({ ...currentLogContext() }),
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     },
     // Synchronous writes: a line written just before exit (shutdown, a refused start) is not lost.

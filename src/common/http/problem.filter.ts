@@ -5,6 +5,7 @@ import { problem, sendProblem, type Problem } from './problem';
 import { RequestValidationError } from './request-validation.error';
 import { ResponseReplay } from './response-replay';
 import type { RouteTable } from './route-table';
+import { runWithLogContext } from '../log-context';
 
 const NOT_JSON = 'the body must be JSON: send Content-Type: application/json';
 
@@ -107,7 +108,8 @@ export class ProblemFilter implements ExceptionFilter {
     }
     const req = http.getRequest<FastifyRequest | undefined>();
     const { problem: p, headers } = toProblem(err, { bodyLimit: req?.routeOptions?.bodyLimit });
-    if (p.status >= 500) this.logger.error((err as Error)?.stack ?? String(err));
+    // The line says which request it is about (the log context is not carried across awaits).
+    if (p.status >= 500) runWithLogContext({ reqId: req ? String(req.id) : undefined }, () => this.logger.error((err as Error)?.stack ?? String(err)));
     sendProblem(reply, p, headers);
   }
 }

@@ -1,6 +1,7 @@
-import { BadRequestException, ValidationPipe, type ArgumentMetadata } from '@nestjs/common';
+import { BadRequestException, ValidationPipe, type ArgumentMetadata, type ValidationPipeOptions } from '@nestjs/common';
 import { ValidationOptions, registerDecorator, type ValidationArguments } from 'class-validator';
 import { maxHeaderSize } from 'node:http';
+import { FALLBACK, compiledBody } from './compiled-validation';
 import { problem } from './problem';
 import { RequestValidationError, flattenValidationErrors } from './request-validation.error';
 
@@ -50,7 +51,7 @@ export function IsText(min: number, max: number, options?: ValidationOptions): P
       options,
       constraints: [min, max],
       validator: {
-        validate: (v: unknown) => textProblem(v, min, max) === null,
+        validate: (v: unknown) => isText(v, min, max),
         defaultMessage: (a?: ValidationArguments) => {
           // With `each`, the value is the whole array: name the first bad item by its index.
           if (options?.each && Array.isArray(a?.value)) {
@@ -63,7 +64,36 @@ export function IsText(min: number, max: number, options?: ValidationOptions): P
     });
 }
 
-function textProblem(v: unknown, min: number, max: number): string | null {
+/**
+ * textProblem(v, min, max) === null, without its allocations (this runs on every text field of
+ * every write): a string of n UTF-16 units has n/2..n characters, so counting them is needed only
+ * near the bounds; and only a string that starts with white space can be blank.
+ */
+export function isText(v: unknown, min: number, max: number): boolean {
+  if (typeof v !== 'string' || !v.isWellFormed() || FORBIDDEN_CONTROL.test(v)) return false;
+  const units = v.length;
+  if (units > max || Math.ceil(units / 2) < min) {
+    const length = codePoints(v);
+    if (length < min || length > max) return false;
+  }
+  if (min > 0) {
+    const first = v.charCodeAt(0);
+    if (!(first > 0x20 && first < 0xa0) && v.trim().length === 0) return false;
+  }
+  return true;
+}
+
+/** Characters (code points) of a well-formed string. */
+function codePoints(v: string): number {
+  let n = v.length;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c >= 0xdc00 && c <= 0xdfff) n--; // the second half of a pair
+  }
+  return n;
+}
+
+export function textProblem(v: unknown, min: number, max: number): string | null {
   if (typeof v !== 'string') return 'must be a string';
   if (!v.isWellFormed()) return 'must be well-formed Unicode (no lone surrogates)';
   if (FORBIDDEN_CONTROL.test(v)) return 'must not contain control characters';
@@ -106,14 +136,19 @@ export function assertUuid(value: string, field: string): string {
 /** No DTO nests deeper than a handful of levels; this bound keeps hostile bodies off the validator's recursion. */
 export const MAX_INPUT_DEPTH = 32;
 
-/** True when objects/arrays in `value` nest deeper than `max` (checked without recursion). */
+/**
+ * True when objects/arrays in `value` nest deeper than `max`: some object or array sits `max`
+ * levels below the top. The recursion stops at `max` levels, so a hostile body cannot overflow it.
+ */
 export function nestedDeeperThan(value: unknown, max: number): boolean {
-  const stack: Array<[unknown, number]> = [[value, 0]];
-  while (stack.length > 0) {
-    const [v, depth] = stack.pop()!;
-    if (v === null || typeof v !== 'object') continue;
-    if (depth >= max) return true;
-    for (const child of Object.values(v as object)) stack.push([child, depth + 1]);
+  if (value === null || typeof value !== 'object') return false;
+  if (max <= 0) return true;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (nestedDeeperThan(value[i], max - 1)) return true;
+    return false;
+  }
+  for (const key in value) {
+    if (Object.hasOwn(value, key) && nestedDeeperThan((value as Record<string, unknown>)[key], max - 1)) return true;
   }
   return false;
 }
@@ -134,10 +169,27 @@ export function refuseDeepBodies(fastify: { addHook(name: 'preValidation', hook:
   });
 }
 
-/** Query strings and params are flat, but the same bound holds for anything else a pipe is given (bodies: refuseDeepBodies). */
+/**
+ * Query strings and params are flat, but the same bound holds for anything else a pipe is given
+ * (bodies: refuseDeepBodies). A body its DTO's compiled check accepts skips class-transformer and
+ * class-validator (compiled-validation.ts); any other body, and every error, takes the full pipe.
+ */
 class DepthBoundedValidationPipe extends ValidationPipe {
+  constructor(
+    options: ValidationPipeOptions,
+    private readonly compiledBodies: boolean,
+  ) {
+    super(options);
+  }
+
   override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    if (metadata.type !== 'body' && nestedDeeperThan(value, MAX_INPUT_DEPTH)) {
+    if (metadata.type === 'body') {
+      const check = this.compiledBodies && metadata.metatype ? compiledBody(metadata.metatype) : null;
+      if (check) {
+        const dto = check(value);
+        if (dto !== FALLBACK) return Promise.resolve(dto);
+      }
+    } else if (nestedDeeperThan(value, MAX_INPUT_DEPTH)) {
       const field = metadata.data ?? metadata.type;
       return Promise.reject(RequestValidationError.field(field, `${field} is nested more than ${MAX_INPUT_DEPTH} levels deep`));
     }
@@ -145,8 +197,11 @@ class DepthBoundedValidationPipe extends ValidationPipe {
   }
 }
 
-/** DTO validation for every route: unknown fields rejected, errors name their field. */
-export function createValidationPipe(): ValidationPipe {
+/**
+ * DTO validation for every route: unknown fields rejected, errors name their field.
+ * `compiledBodies: false` validates every body with class-validator (the tests compare the two).
+ */
+export function createValidationPipe({ compiledBodies = true }: { compiledBodies?: boolean } = {}): ValidationPipe {
   return new DepthBoundedValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
@@ -159,7 +214,7 @@ export function createValidationPipe(): ValidationPipe {
       if (flat.length === 0) return new BadRequestException('invalid request');
       return new RequestValidationError(flat);
     },
-  });
+  }, compiledBodies);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { DataSource } from 'typeorm';
@@ -29,12 +29,12 @@ function requestHash(req: FastifyRequest): string {
  * Idempotency-Key on every POST. A key already used (within IDEMPOTENCY_TTL_HOURS) answers with
  * the first response (same body, or 409 for another body) before anything runs; the write itself stores the response
  * in its own transaction and re-checks there, so two racing retries still write once.
- * A guard (the last, after the key and its rate limit), not an interceptor: it only has to
- * look before the handler runs, and a global interceptor wraps every request of every route
- * in RxJS and AsyncResource bindings, a few percent of the CPU of each.
+ * Run by the request hooks (src/auth/auth.guard.ts) once the body is parsed, after the key and
+ * its rate limit: a Fastify hook, not a Nest guard or interceptor, which would add a guard
+ * pipeline (or RxJS) and several promises to every request of every route.
  */
 @Injectable()
-export class IdempotencyGuard implements CanActivate {
+export class IdempotencyCheck {
   /** Committed rows, read on TypeORM's connection (never waiting for the writer). */
   private readonly committed: RowReader;
 
@@ -47,14 +47,13 @@ export class IdempotencyGuard implements CanActivate {
     this.ttlHours = config.idempotencyTtlHours;
   }
 
-  async canActivate(ctx: ExecutionContext): Promise<boolean> {
-    if (ctx.getType() !== 'http') return true;
-    const req = ctx.switchToHttp().getRequest<IdempotentRequest>();
-    if (req.method !== 'POST') return true;
-    // A streamed upload (POST /api/imports) has no body to hash yet; re-sending a file is harmless anyway (rows are keyed).
-    if (isStream(req.body)) return true;
+  /** Throws (or rejects with) the replay or a bad key; sets `req.idempotency`. No key: undefined, nothing to wait for. */
+  check(req: IdempotentRequest): Promise<void> | undefined {
+    if (req.method !== 'POST') return undefined;
     const raw = req.headers['idempotency-key'];
-    if (raw === undefined) return true;
+    if (raw === undefined) return undefined;
+    // A streamed upload (POST /api/imports) has no body to hash yet; re-sending a file is harmless anyway (rows are keyed).
+    if (isStream(req.body)) return undefined;
     if (typeof raw !== 'string' || !KEY_SHAPE.test(raw)) {
       throw RequestValidationError.field('Idempotency-Key', 'Idempotency-Key must be 1..255 visible ASCII characters');
     }
@@ -68,10 +67,10 @@ export class IdempotencyGuard implements CanActivate {
       expiredBefore: expiredBefore(now, this.ttlHours),
       at: now.toISOString(),
     };
-    const replay = await findReplay(this.committed, idem);
-    if (replay) throw replay;
-    req.idempotency = idem;
-    return true;
+    return findReplay(this.committed, idem).then((replay) => {
+      if (replay) throw replay;
+      req.idempotency = idem;
+    });
   }
 }
 

@@ -1,6 +1,11 @@
 import request from 'supertest';
+import { DataSource } from 'typeorm';
 import { bearer, pledgeBody, reportBody } from '../../support/app';
-import { bootOpsApp, waitFor, type OpsTestApp } from './helpers';
+import { createApp } from '../../../src/app.factory';
+import { loadConfig } from '../../../src/config/app-config';
+import { createOpsRuntime } from '../../../src/ops/ops.module';
+import { TEST_ADMIN_KEY, tempDbPath } from '../../support/app';
+import { LogCapture, bootOpsApp, waitFor, type OpsTestApp } from './helpers';
 
 describe('structured logs and the request id', () => {
   let t: OpsTestApp;
@@ -73,6 +78,26 @@ describe('structured logs and the request id', () => {
     expect(events[0]).toMatchObject({ type: 'ClaimRecorded', metadata: { correlationId: 'ops-log-req-1', causationId: null } });
     const attached = events.find((e) => e.type === 'EvidenceAttached');
     expect(attached?.metadata).toMatchObject({ correlationId: 'ops-log-req-2', causationId: String(report.position) });
+  });
+
+  it('logs a request that fails with 500 with its request id (the log context is not carried by promises)', async () => {
+    // Booted without the OpenAPI answer check: this 500 is the point (no route documents one).
+    const temp = tempDbPath('claim-ledger-ops-');
+    const logs = new LogCapture();
+    const config = loadConfig({}, { databasePath: temp.dbPath, adminApiKey: TEST_ADMIN_KEY, logLevel: 'error', redisUrl: null });
+    const app = await createApp(config, createOpsRuntime(config, logs));
+    try {
+      await app.getHttpAdapter().getInstance().ready();
+      // A read model gone from under the app: the read fails in a query, well after the request's first tick.
+      await app.get(DataSource).query('DROP TABLE claims');
+      const res = await request(app.getHttpServer()).get('/api/claims').set(bearer(TEST_ADMIN_KEY)).set('X-Request-Id', 'ops-log-req-500');
+      expect(res.status).toBe(500);
+      const line = logs.lines().find((l) => l.level === 'error' && l.context === 'HTTP');
+      expect(line).toMatchObject({ reqId: 'ops-log-req-500', msg: expect.stringContaining('claims') });
+    } finally {
+      await app.close();
+      temp.cleanup();
+    }
   });
 
   it('honours LOG_LEVEL', async () => {

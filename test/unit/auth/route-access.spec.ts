@@ -1,6 +1,8 @@
 import 'reflect-metadata';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import { FASTIFY_ROUTE_CONFIG_METADATA } from '@nestjs/platform-fastify/constants';
+import { Controller, Delete, Get, Post } from '@nestjs/common';
+import { declareDefaultAccess } from '../../../src/auth/auth.guard';
 import { ACCESS_KEY, AdminOnly, Public, ReadAccess, RequireAccess } from '../../../src/auth/roles';
 
 /** The access rule in a handler's Fastify route config: what the onRequest auth hook reads before the body. */
@@ -35,5 +37,38 @@ describe('RequireAccess puts the rule where the onRequest hook finds it (the Fas
       write(): void {}
     }
     expect(Reflect.getMetadata(FASTIFY_ROUTE_CONFIG_METADATA, Routes.prototype.write)).toEqual({ access: 'checker', rateLimit: 5 });
+  });
+});
+
+describe('declareDefaultAccess: every Nest route reaches the request hook with a rule', () => {
+  it('a route that declares none gets the default (read for GET/HEAD, checker otherwise), never public', () => {
+    @Controller('x')
+    class Undeclared {
+      @Get()
+      list(): void {}
+      @Post()
+      create(): void {}
+      @ReadAccess()
+      @Delete(':id')
+      remove(): void {}
+      helper(): void {}
+    }
+    declareDefaultAccess([Undeclared]);
+    expect(routeAccess(Undeclared.prototype.list)).toBe('read');
+    expect(routeAccess(Undeclared.prototype.create)).toBe('checker');
+    expect(routeAccess(Undeclared.prototype.remove)).toBe('read'); // its own rule stands
+    expect(routeAccess(Undeclared.prototype.helper)).toBeUndefined(); // not a route
+  });
+
+  it('a route inherited from a base class gets its controller\'s rule', () => {
+    class Base {
+      @Post('run')
+      run(): void {}
+    }
+    @AdminOnly()
+    @Controller('y')
+    class Derived extends Base {}
+    declareDefaultAccess([Derived]);
+    expect(routeAccess(Derived.prototype.run)).toBe('admin');
   });
 });
