@@ -17,7 +17,7 @@ import {
 import { CLAIM_KINDS, VERIFICATION_STATUSES, type ClaimKind, type Expectation, type VerificationStatus } from '../domain/types';
 import { LimitQueryDto, PlaceDto, SourceDto } from '../common/http/dto';
 import { EX, PLEDGE_EXAMPLE } from '../common/http/examples';
-import { IsIsoDateTime, IsText } from '../common/http/validation';
+import { IsIsoDateTime, IsNotList, IsText } from '../common/http/validation';
 
 export class SpeakerDto {
   @IsText(1, 200)
@@ -43,6 +43,7 @@ export class ScopeDto {
   @IsArray({ message: 'places must be an array' })
   @ArrayMinSize(1, { message: 'places must name at least one place' })
   @ArrayMaxSize(100, { message: 'places may hold at most 100 places' })
+  @IsNotList({ each: true, message: 'each place must be an object, not a list' })
   @ValidateNested({ each: true })
   @Type(() => ScopePlaceDto)
   @ApiProperty({ type: () => [ScopePlaceDto], minItems: 1, maxItems: 100, example: PLEDGE_EXAMPLE.scope.places })

@@ -4,7 +4,7 @@ import { ArrayMaxSize, IsArray, IsDefined, IsIn, IsInt, IsNumber, IsObject, IsOp
 import { RELIABILITIES, STANCES, type Credibility, type Reliability, type Stance } from '../domain/types';
 import { PlaceDto, SourceDto } from '../common/http/dto';
 import { EX } from '../common/http/examples';
-import { IsIsoDateTime, IsText } from '../common/http/validation';
+import { IsIsoDateTime, IsNotList, IsText } from '../common/http/validation';
 
 /** A place of a report: where, and (matching-v2) how precisely. */
 export class EvidencePlaceDto extends PlaceDto {
@@ -62,6 +62,7 @@ export class ReportDto {
   @IsOptional()
   @IsArray({ message: 'places must be an array' })
   @ArrayMaxSize(100, { message: 'places may hold at most 100 places' })
+  @IsNotList({ each: true, message: 'each place must be an object, not a list' })
   @ValidateNested({ each: true })
   @Type(() => EvidencePlaceDto)
   @ApiPropertyOptional({ type: () => [EvidencePlaceDto], maxItems: 100, example: [EX.chernihiv] })

@@ -50,6 +50,7 @@ const VALUE_ONLY_VALIDATORS = new Set([
   'matches',
   // ours (validation.ts)
   'isText',
+  'isNotList',
   'isHttpUrl',
   'isIsoDateTime',
 ]);

@@ -104,6 +104,21 @@ export function textProblem(v: unknown, min: number, max: number): string | null
 }
 
 /** An absolute http(s) URL. */
+/**
+ * Not a list. With `each`, on lists of objects: class-validator's ValidateNested walks a list
+ * found inside the list as if it were the list itself, so `places: [[{…}]]` would pass.
+ */
+export function IsNotList(options?: ValidationOptions): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'isNotList',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      options,
+      validator: { validate: (v: unknown) => !Array.isArray(v) },
+    });
+}
+
 export function IsHttpUrl(options?: ValidationOptions): PropertyDecorator {
   return (target, propertyName) =>
     registerDecorator({

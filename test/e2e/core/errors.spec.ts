@@ -233,6 +233,15 @@ describe('POST /api/claims: bad input is 400 naming the field, and writes nothin
     expect(both.body.errors).toEqual([{ field: 'scope.places[1]', message: 'give both lat and lon, or neither' }]);
   });
 
+  it('a place that is an array (places: [[{…}]]) is a 400 naming the list, for evidence and for a pledge scope', async () => {
+    const evidence = await rejectedWrite(`/api/claims/${claimId}/evidence`, { ...evidenceBody(), places: [[{ name: 'Chernihiv' }]] }, 400);
+    expect(evidence.body.errors).toEqual([{ field: 'places', message: 'each place must be an object, not a list' }]);
+    const report = await rejectedWrite('/api/reports', { ...unrelatedReportBody(), places: [{ name: 'Kyiv' }, [{ name: 'Irpin' }]] }, 400);
+    expect(report.body.errors).toEqual([{ field: 'places', message: 'each place must be an object, not a list' }]);
+    const pledge = await rejectedWrite('/api/claims', pledgeBody({ scope: scopeWith({ places: [[{ name: 'Kyiv' }]] }) }), 400);
+    expect(pledge.body.errors).toEqual([{ field: 'scope.places', message: 'each place must be an object, not a list' }]);
+  });
+
   it('a lone surrogate in a string is a 400 naming the field', async () => {
     const raw = JSON.stringify(crimeaClaimBody()).replace("it's part of Russia", '\\ud800 part of Russia');
     await rejectedWrite('/api/claims', raw, 400, 'statement');
