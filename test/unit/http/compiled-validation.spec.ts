@@ -12,6 +12,7 @@ import { RequestValidationError } from '../../../src/common/http/request-validat
 import { IsText, createValidationPipe } from '../../../src/common/http/validation';
 import { CreateClaimDto } from '../../../src/claims/claim.dto';
 import { EvidenceDto, ReportDto, RetractDto } from '../../../src/evidence/evidence.dto';
+import { evidenceBody, pledgeBody } from '../../support/app';
 
 /*
  * The compiled body check (src/common/http/compiled-validation.ts) must never accept what the
@@ -291,25 +292,9 @@ describe('compiled ⇒ class-validator: random bodies for every body DTO', () =>
 });
 
 describe('the pipe skips class-transformer and class-validator for a valid body', () => {
-  const evidence = {
-    stance: 'contradicts',
-    summary: 'Two local reports of shelling near Chernihiv',
-    source: { url: 'https://example.org/report', publisher: 'Local news' },
-    observedAt: '2022-03-30T08:00:00Z',
-    reliability: 'B',
-    credibility: 2,
-    places: [{ name: 'Chernihiv', lat: 51.4982, lon: 31.2893 }],
-    indicators: ['shelling'],
-  };
-  const claim = {
-    kind: 'pledge',
-    statement: 'We will drastically reduce military activity near Kyiv and Chernihiv',
-    speaker: { name: 'A. Fomin', affiliation: 'Deputy Minister of Defence' },
-    madeAt: '2022-03-29T14:00:00Z',
-    source: { url: 'https://example.org/article' },
-    topics: ['military'],
-    scope: { places: [{ name: 'Chernihiv', lat: 51.5, lon: 31.3, radiusKm: 30 }], indicators: ['shelling'], from: '2022-03-29T14:00:00Z', expectation: 'absence' },
-  };
+  // The bodies the e2e tests send (test/support/app.ts).
+  const evidence = evidenceBody();
+  const claim = pledgeBody();
 
   let slowPath: jest.SpyInstance;
   beforeEach(() => {
