@@ -3,17 +3,15 @@
  * a reader, or a crawler that runs no script, sees the claim text, its status and the proof, and
  * the ClaimReview is there as application/ld+json. Runs as a publisher does: PUBLIC_READ=true.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { launchChromium, requireChromium, type LaunchedChromium } from './support/chromium';
 import request from 'supertest';
 import { bearer, bootApp, crimeaClaimBody, evidenceBody, type TestApp } from '../support/app';
 import { eventually } from '../support/http';
 import { listen } from '../e2e/read-side/helpers';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const ARTIFACTS = resolve(__dirname, '..', '..', 'test-artifacts');
 const STATEMENT = 'Crimea </script><b>was</b> & is "ours"';
 
@@ -22,29 +20,24 @@ jest.setTimeout(60_000);
 describe('the public claim page without JavaScript (Chromium)', () => {
   let t: TestApp;
   let base: string;
-  let context: BrowserContext;
+  let browser: LaunchedChromium | undefined;
   let page: Page;
-  let profileDir: string;
   let claimId: string;
   const violations: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium), as .ci/run does`);
+    requireChromium();
     t = await bootApp({ overrides: { pollIntervalMs: 50, checkpointIntervalMs: 50, publicRead: true } });
     base = await listen(t);
     claimId = (await request(t.http).post('/api/claims').set(bearer(t.adminKey)).send(crimeaClaimBody({ statement: STATEMENT }))).body.id;
     await request(t.http).post(`/api/claims/${claimId}/evidence`).set(bearer(t.adminKey)).send(evidenceBody());
     await eventually('a verdict', async () => (await request(t.http).get(`/api/claims/${claimId}`)).body.status, (s) => s === 'contradicted');
 
-    profileDir = mkdtempSync(join(tmpdir(), 'claim-ledger-chromium-p-'));
-    context = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ARGS,
+    browser = await launchChromium({
       javaScriptEnabled: false,
       viewport: { width: 1024, height: 800 },
     });
-    page = context.pages()[0] ?? (await context.newPage());
+    page = browser.page;
     // A CSP violation (e.g. the inline style refused) shows up on the console.
     page.on('console', (msg) => {
       if (msg.type() === 'error') violations.push(msg.text());
@@ -52,8 +45,7 @@ describe('the public claim page without JavaScript (Chromium)', () => {
   });
 
   afterAll(async () => {
-    await context?.close().catch(() => undefined);
-    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+    await browser?.close();
     await t?.close();
   });
 

@@ -5,27 +5,16 @@
  * pledge, sends a contradicting field report through the API, and waits for the badge to turn
  * `contradicted` live, without a reload. Leaves a screenshot in test-artifacts/dashboard.png.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { launchChromium, requireChromium, type LaunchedChromium } from './support/chromium';
 import request from 'supertest';
 import { bearer, bootApp, createKey, crimeaClaimBody, evidenceBody, pledgeBody, reportBody, type TestApp } from '../support/app';
 import { listen } from '../e2e/read-side/helpers';
 import { eventually } from '../support/http';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const ARTIFACTS = resolve(__dirname, '..', '..', 'test-artifacts');
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 jest.setTimeout(60_000);
 
@@ -34,33 +23,26 @@ describe('dashboard in Chromium', () => {
   let base: string;
   let checker: string;
   let viewer: string;
-  let context: BrowserContext;
+  let browser: LaunchedChromium | undefined;
   let page: Page;
-  let profileDir: string;
   const pageErrors: string[] = [];
   /** Every URL the page requested: a key must never be in one (issue 16.4: the stream uses tickets). */
   const requested: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium), as .ci/run does`);
-    }
+    requireChromium();
     // Reads are not public: the page has to ask for a key. Jobs run in-process (no Redis).
     t = await bootApp({ overrides: { pollIntervalMs: 50, publicRead: false } });
     base = await listen(t);
     checker = (await createKey(t, 'checker', 'browser-test checker')).key;
     viewer = (await createKey(t, 'viewer', 'browser-test viewer')).key;
 
-    profileDir = mkdtempSync(join(tmpdir(), 'claim-ledger-chromium-'));
-    context = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
+    browser = await launchChromium({
       viewport: { width: 1280, height: 900 },
       locale: 'en-GB',
       timezoneId: 'UTC',
     });
-    page = context.pages()[0] ?? (await context.newPage());
+    page = browser.page;
     page.on('pageerror', (err) => pageErrors.push(err.message));
     page.on('request', (req) => requested.push(req.url()));
     page.on('console', (msg) => {
@@ -70,8 +52,7 @@ describe('dashboard in Chromium', () => {
   });
 
   afterAll(async () => {
-    await context?.close().catch(() => undefined);
-    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+    await browser?.close();
     await t?.close();
   });
 

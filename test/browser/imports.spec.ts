@@ -3,45 +3,36 @@
  * counts, SHA-256 and rejected lines; a pledge's page says which imported rows count and why
  * ("some day between …", "within 25 km of …"). Public reads, jobs in-process.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { launchChromium, requireChromium, type LaunchedChromium } from './support/chromium';
 import request from 'supertest';
 import { bearer, bootApp, pledgeBody, type TestApp } from '../support/app';
 import { listen } from '../e2e/read-side/helpers';
 import { acledCsv, acledRow } from '../support/acled';
 import { waitFor, waitForIdle } from '../support/jobs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 jest.setTimeout(60_000);
 
 describe('dashboard imports in Chromium', () => {
   let t: TestApp;
   let base: string;
-  let context: BrowserContext;
+  let browser: LaunchedChromium | undefined;
   let page: Page;
-  let profileDir: string;
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium), as .ci/run does`);
+    requireChromium();
     t = await bootApp({ overrides: { pollIntervalMs: 50, publicRead: true } });
     base = await listen(t);
-    profileDir = mkdtempSync(join(tmpdir(), 'claim-ledger-chromium-'));
-    context = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+    browser = await launchChromium({
       timezoneId: 'UTC',
     });
-    page = context.pages()[0] ?? (await context.newPage());
+    page = browser.page;
     page.on('pageerror', (err) => pageErrors.push(err.message));
   });
 
   afterAll(async () => {
-    await context?.close().catch(() => undefined);
-    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+    await browser?.close();
     await t?.close();
   });
 

@@ -3,18 +3,13 @@
  * credentials it was given (as a person would type them into its login prompt) and shows the
  * board; without credentials it shows no board. Needs Redis (the board exists only with BullMQ).
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WindowScheduler } from '../../src/jobs/window-scheduler';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { launchChromium, requireChromium, type LaunchedChromium } from './support/chromium';
 import { TEST_REDIS_URL, deleteKeysWithPrefix, uniquePrefix } from '../support/redis';
 import { bootOpsApp, type OpsTestApp } from '../e2e/ops/helpers';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 jest.setTimeout(60_000);
 
@@ -25,29 +20,25 @@ describe('queue board in Chromium', () => {
   const prefix = uniquePrefix('browser-board');
   let t: OpsTestApp;
   let base: string;
-  const profiles: string[] = [];
-  const contexts: BrowserContext[] = [];
+  const browsers: LaunchedChromium[] = [];
 
   const open = async (httpCredentials?: { username: string; password: string }) => {
-    const dir = mkdtempSync(join(tmpdir(), 'claim-ledger-chromium-board-'));
-    profiles.push(dir);
-    const context = await chromium.launchPersistentContext(dir, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, httpCredentials });
-    contexts.push(context);
-    const page = context.pages()[0] ?? (await context.newPage());
+    const browser = await launchChromium({ httpCredentials });
+    browsers.push(browser);
+    const { page } = browser;
     const response = await page.goto(`${base}/queues`);
     return { page, response };
   };
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium), as .ci/run does`);
+    requireChromium();
     t = await bootOpsApp({ redisUrl: TEST_REDIS_URL, queuePrefix: prefix, runWorkers: true });
     await t.app.listen(0, '127.0.0.1');
     base = `http://127.0.0.1:${(t.http.address() as AddressInfo).port}`;
   });
 
   afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    for (const d of profiles) rmSync(d, { recursive: true, force: true });
+    for (const b of browsers) await b.close();
     await t?.close();
     await deleteKeysWithPrefix(prefix);
   });

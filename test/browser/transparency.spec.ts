@@ -3,31 +3,26 @@
  * the browser checks the verdict event's hash, its inclusion proof and the checkpoint's
  * Ed25519 signature with WebCrypto; a tampered proof answer is caught.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { launchChromium, requireChromium, type LaunchedChromium } from './support/chromium';
 import request from 'supertest';
 import { bearer, bootApp, createKey, crimeaClaimBody, evidenceBody, type TestApp } from '../support/app';
 import { eventually } from '../support/http';
 import { listen } from '../e2e/read-side/helpers';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 jest.setTimeout(60_000);
 
 describe('transparency in the dashboard (Chromium)', () => {
   let t: TestApp;
   let base: string;
-  let context: BrowserContext;
+  let browser: LaunchedChromium | undefined;
   let page: Page;
-  let profileDir: string;
   let claimId: string;
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium), as .ci/run does`);
+    requireChromium();
     t = await bootApp({ overrides: { pollIntervalMs: 50, checkpointIntervalMs: 50 } });
     base = await listen(t);
     const viewer = (await createKey(t, 'viewer', 'browser viewer')).key;
@@ -36,17 +31,15 @@ describe('transparency in the dashboard (Chromium)', () => {
     await request(t.http).post(`/api/claims/${claimId}/evidence`).set(bearer(t.adminKey)).send(evidenceBody());
     await eventually('a verdict', async () => (await request(t.http).get(`/api/claims/${claimId}`).set(bearer(viewer))).body.status, (s) => s === 'contradicted');
 
-    profileDir = mkdtempSync(join(tmpdir(), 'claim-ledger-chromium-t-'));
-    context = await chromium.launchPersistentContext(profileDir, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1280, height: 900 } });
-    page = context.pages()[0] ?? (await context.newPage());
+    browser = await launchChromium({ viewport: { width: 1280, height: 900 } });
+    page = browser.page;
     page.on('pageerror', (err) => pageErrors.push(err.message));
     await page.goto(`${base}/`);
     await page.evaluate(`localStorage.setItem('claim-ledger.apiKey', ${JSON.stringify(viewer)})`);
   });
 
   afterAll(async () => {
-    await context?.close().catch(() => undefined);
-    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+    await browser?.close();
     await t?.close();
   });
 

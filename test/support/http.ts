@@ -41,7 +41,7 @@ export async function snapshot(t: Pick<TestApp, 'http'>, key: string): Promise<L
 }
 
 /** Polls `probe` until `accept` holds (or fails after timeoutMs with what it last saw). */
-export async function eventually<T>(what: string, probe: () => Promise<T>, accept: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
+export async function eventually<T>(what: string, probe: () => Promise<T> | T, accept: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

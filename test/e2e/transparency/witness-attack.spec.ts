@@ -5,6 +5,7 @@ import { parseCheckpoint, verifyNote } from '../../../src/transparency/note';
 import { verifyConsistency } from '../../../src/transparency/merkle';
 import { crimeaClaimBody, evidenceBody } from '../../support/app';
 import { TEST_PG_URL, dropSchema, uniqueSchema } from '../../support/postgres';
+import { eventually } from '../../support/http';
 import { ServiceProcess } from '../../reliability/support/service';
 import { api, openPgRaw, openSqliteRaw, rewriteHistory, runTool, type RawDb } from './support';
 
@@ -21,16 +22,8 @@ jest.setTimeout(120_000);
 
 const SEED = Buffer.alloc(32, 42).toString('base64');
 
-
-async function until<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 40_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)?.slice(0, 500)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** The witness and the checkpoints move at the service's pace: a longer wait than eventually's default. */
+const SLOW_MS = 40_000;
 
 const head = async (s: ServiceProcess) => (await api(s, '/api/ledger/verify')).json.head.position as number;
 const checkpointSize = async (s: ServiceProcess) => {
@@ -42,9 +35,9 @@ async function grow(s: ServiceProcess, label: string): Promise<number> {
   const claim = await api(s, '/api/claims', { method: 'POST', body: crimeaClaimBody({ statement: `claim ${label}` }) });
   expect(claim.status).toBe(201);
   expect((await api(s, `/api/claims/${claim.json.id}/evidence`, { method: 'POST', body: evidenceBody({ summary: `evidence ${label}` }) })).status).toBe(202);
-  await until('the verdict', async () => (await api(s, `/api/claims/${claim.json.id}`)).json.status, (st) => st !== 'unverified');
+  await eventually('the verdict', async () => (await api(s, `/api/claims/${claim.json.id}`)).json.status, (st) => st !== 'unverified', SLOW_MS);
   const h = await head(s);
-  await until('a checkpoint of the head', () => checkpointSize(s), (n) => n >= h);
+  await eventually('a checkpoint of the head', () => checkpointSize(s), (n) => n >= h, SLOW_MS);
   return h;
 }
 
@@ -186,7 +179,7 @@ describe('two API processes on one PostgreSQL', () => {
         ),
       );
       const h = await head(a);
-      await until(`a checkpoint of the head after round ${round + 1}`, () => checkpointSize(round % 2 ? a : b), (n) => n >= h);
+      await eventually(`a checkpoint of the head after round ${round + 1}`, () => checkpointSize(round % 2 ? a : b), (n) => n >= h, SLOW_MS);
     }
 
     const db = await openPgRaw(TEST_PG_URL, schema);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { parseCheckpoint, verifyNote } from '../../../src/transparency/note';
 import { crimeaClaimBody } from '../../support/app';
 import { assertFreshBuild } from '../../support/build';
+import { eventually } from '../../support/http';
 import { ServiceProcess } from '../../reliability/support/service';
 import { api, runTool } from './support';
 
@@ -20,16 +21,8 @@ jest.setTimeout(120_000);
 const ROOT = join(__dirname, '..', '..', '..');
 const WITNESS = 'witness.example/poller';
 
-
-async function until<T>(what: string, probe: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs = 40_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)?.slice(0, 500)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** The witness and the checkpoints move at the service's pace: a longer wait than eventually's default. */
+const SLOW_MS = 40_000;
 
 /** The witness in polling mode, its stdout as JSON lines. */
 class PollingWitness {
@@ -96,8 +89,8 @@ describe('npm run witness in polling mode (no --once)', () => {
       const h = (await api(service, '/api/ledger/verify')).json.head.position as number;
       expect(h).toBeGreaterThan(previous);
       // The running witness sees it on one of its own rounds, cosigns it, and the cosignature is served.
-      const size = await until(`the witness to cosign size ≥ ${h}`, () => Math.max(0, ...w.cosigned()), (n) => n >= h);
-      const shown = await until(`the cosignature on GET /api/checkpoint?size=${size}`, () => api(service, `/api/checkpoint?size=${size}`), (r) => r.text.includes(`— ${WITNESS} `));
+      const size = await eventually(`the witness to cosign size ≥ ${h}`, () => Math.max(0, ...w.cosigned()), (n) => n >= h, SLOW_MS);
+      const shown = await eventually(`the cosignature on GET /api/checkpoint?size=${size}`, () => api(service, `/api/checkpoint?size=${size}`), (r) => r.text.includes(`— ${WITNESS} `), SLOW_MS);
       expect(shown.status).toBe(200);
       expect(shown.text).toMatch(new RegExp(`\\n— ${WITNESS.replace(/\./g, '\\.')} [A-Za-z0-9+/=]+\\n`));
       previous = size;
@@ -109,7 +102,7 @@ describe('npm run witness in polling mode (no --once)', () => {
     expect(w.lines.filter((l) => l.kind === 'refused' || l.kind === 'error')).toEqual([]);
 
     w.signal('SIGTERM');
-    const exit = await until('the witness to exit', () => Promise.race([w.exited, new Promise<null>((r) => setTimeout(() => r(null), 100))]), (e) => e !== null, 20_000);
+    const exit = await eventually('the witness to exit', () => Promise.race([w.exited, new Promise<null>((r) => setTimeout(() => r(null), 100))]), (e) => e !== null, 20_000);
     expect(exit).toEqual({ code: 0, signal: null });
     expect(w.lines[w.lines.length - 1]).toMatchObject({ kind: 'stopped', signal: 'SIGTERM' });
     expect(w.stderr).toBe('');
